@@ -1,0 +1,14 @@
+// main() for every test executable. libsystemc.so defines its own main() that calls sc_main();
+// linking gtest_main as well would let either win silently, so we define both here: main() hands
+// over to SystemC, and sc_main() runs the tests. Tests that elaborate modules call sc_start()
+// themselves; each TEST runs in its own process (gtest_discover_tests PRE_TEST).
+#include <gtest/gtest.h>
+
+#include <systemc>
+
+int sc_main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+}
+
+int main(int argc, char** argv) { return sc_core::sc_elab_and_sim(argc, argv); }
