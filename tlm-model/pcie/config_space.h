@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 namespace chio::model {
@@ -73,7 +74,8 @@ public:
 
     // Construction of capabilities (used by the constructor and by later capabilities such as
     // SR-IOV). define() declares a register of 1..4 bytes; it returns false if the range is
-    // outside config space. Hooks run in registration order.
+    // outside config space. Hooks run in registration order; neither hooks nor the handlers
+    // above may add hooks (a write walks the hook list while it runs them).
     bool define(uint32_t offset, size_t size, uint32_t reset_value, uint32_t write_mask,
                 uint32_t w1s_mask = 0);
     void add_write_hook(uint32_t offset, size_t size, write_hook hook);
