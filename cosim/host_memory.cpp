@@ -1,0 +1,96 @@
+#include "cosim/host_memory.h"
+
+#include <cstring>
+
+namespace chio::cosim {
+
+// The first page stays unallocated so that a zero bus address is never a valid buffer: a device
+// DMA to address 0 is a bug that the allocator never hides.
+static constexpr uint64_t RESERVED_LOW = 4096;
+
+host_memory::host_memory(sc_core::sc_module_name name, uint64_t size)
+    : sc_module(name), socket("socket"), m_mem(size, 0) {
+    socket.register_b_transport(this, &host_memory::b_transport);
+    socket.register_transport_dbg(this, &host_memory::transport_dbg);
+    socket.register_get_direct_mem_ptr(this, &host_memory::get_direct_mem_ptr);
+    if (size > RESERVED_LOW) m_free[RESERVED_LOW] = size - RESERVED_LOW;
+}
+
+uint8_t* host_memory::cpu_ptr(uint64_t addr, uint64_t len) {
+    if (addr > m_mem.size() || len > m_mem.size() - addr) return nullptr;
+    return m_mem.data() + addr;
+}
+
+bool host_memory::alloc(uint64_t size, uint64_t align, uint64_t& addr) {
+    if (size == 0 || align == 0 || (align & (align - 1)) != 0) return false;
+    for (auto it = m_free.begin(); it != m_free.end(); ++it) {
+        const uint64_t start = it->first, len = it->second;
+        const uint64_t a = (start + align - 1) & ~(align - 1);
+        if (a - start > len || len - (a - start) < size) continue;
+        m_free.erase(it);
+        if (a > start) m_free[start] = a - start;
+        if (a + size < start + len) m_free[a + size] = start + len - (a + size);
+        m_used[a] = size;
+        std::memset(m_mem.data() + a, 0, size);
+        addr = a;
+        return true;
+    }
+    return false;
+}
+
+void host_memory::free(uint64_t addr) {
+    auto u = m_used.find(addr);
+    if (u == m_used.end()) return;
+    uint64_t start = u->first, len = u->second;
+    m_used.erase(u);
+    auto next = m_free.lower_bound(start);
+    if (next != m_free.end() && start + len == next->first) {
+        len += next->second;
+        next = m_free.erase(next);
+    }
+    if (next != m_free.begin()) {
+        auto prev = std::prev(next);
+        if (prev->first + prev->second == start) {
+            prev->second += len;
+            return;
+        }
+    }
+    m_free[start] = len;
+}
+
+bool host_memory::access(tlm::tlm_generic_payload& p) {
+    const uint64_t addr = p.get_address();
+    const unsigned len = p.get_data_length();
+    uint8_t* mem = cpu_ptr(addr, len);
+    if (mem == nullptr || p.get_byte_enable_ptr() != nullptr) {
+        p.set_response_status(mem == nullptr ? tlm::TLM_ADDRESS_ERROR_RESPONSE
+                                             : tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+        return false;
+    }
+    if (p.is_read()) {
+        std::memcpy(p.get_data_ptr(), mem, len);
+    } else if (p.is_write()) {
+        std::memcpy(mem, p.get_data_ptr(), len);
+    }
+    p.set_dmi_allowed(true);
+    p.set_response_status(tlm::TLM_OK_RESPONSE);
+    return true;
+}
+
+void host_memory::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time&) { access(p); }
+
+unsigned host_memory::transport_dbg(tlm::tlm_generic_payload& p) {
+    return access(p) ? p.get_data_length() : 0;
+}
+
+bool host_memory::get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi) {
+    dmi.set_dmi_ptr(m_mem.data());
+    dmi.set_start_address(0);
+    dmi.set_end_address(m_mem.size() - 1);
+    dmi.allow_read_write();
+    dmi.set_read_latency(sc_core::SC_ZERO_TIME);
+    dmi.set_write_latency(sc_core::SC_ZERO_TIME);
+    return true;
+}
+
+}  // namespace chio::cosim

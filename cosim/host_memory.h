@@ -1,0 +1,46 @@
+// Host DRAM as a TLM-2.0 target with DMI, plus the allocator the OS would use for coherent DMA
+// buffers.
+//
+// Contract: addresses are bus addresses starting at 0 (no IOMMU yet: bus = physical). Accesses
+// outside the memory answer TLM_ADDRESS_ERROR_RESPONSE (the root complex turns that into an
+// unsupported request). DMI is granted for the whole memory, read and write. Zero-time: latency
+// is charged by the PCIe link model in the root complex, not here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+#include <vector>
+
+namespace chio::cosim {
+
+class host_memory : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<host_memory> socket;
+
+    host_memory(sc_core::sc_module_name name, uint64_t size);
+
+    uint64_t size() const { return m_mem.size(); }
+    // CPU view of [addr, addr + len), or nullptr when outside memory.
+    uint8_t* cpu_ptr(uint64_t addr, uint64_t len);
+
+    // Coherent DMA buffer allocation (first fit; alignment a power of two). Returns false when
+    // memory is exhausted.
+    bool alloc(uint64_t size, uint64_t align, uint64_t& addr);
+    void free(uint64_t addr);
+
+private:
+    void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& t);
+    unsigned transport_dbg(tlm::tlm_generic_payload& p);
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& p, tlm::tlm_dmi& dmi);
+    bool access(tlm::tlm_generic_payload& p);
+
+    std::vector<uint8_t> m_mem;
+    std::map<uint64_t, uint64_t> m_free;  // start -> length, coalesced
+    std::map<uint64_t, uint64_t> m_used;  // start -> length
+};
+
+}  // namespace chio::cosim

@@ -1,0 +1,62 @@
+// PCIe link timing between the root complex and the adapter, per direction.
+//
+// Each direction is a resource that is busy while a TLP serializes ("busy until" timestamp), so
+// bandwidth and contention come out right without a cycle model; latency is added on top.
+// Defaults describe the chio-100 (PCIe Gen3 x16, MPS 256 B, MRRS 512 B), with sources in
+// docs/performance.md and ../shared/reference/performance-model.md:
+//   TLP-layer rate 113.7 Gb/s = 8 GT/s x 16 x 128/130 x (1 - DLLP and SKP overhead);
+//   24 B per memory request TLP (header, framing, link layer), 20 B per completion with data
+//   (pcie-bench, Neugebauer et al., SIGCOMM 2018);
+//   DMA read round trip 520 ns + 0.29 ns/B (pcie-bench measurement on a Gen3 host);
+//   one-way latency = half the fixed part of that round trip.
+#pragma once
+
+#include <cstdint>
+#include <systemc>
+
+namespace chio::cosim {
+
+struct pcie_link_params {
+    double tlp_rate_gbps = 113.7;         // per direction, after encoding and DLLP overhead
+    uint32_t mps = 256;                   // max payload size (bytes)
+    uint32_t mrrs = 512;                  // max read request size (bytes)
+    uint32_t req_overhead = 24;           // bytes per request TLP (memory write / read request)
+    uint32_t cpl_overhead = 20;           // bytes per completion-with-data TLP
+    double read_rtt_base_ns = 520.0;      // DMA read round trip, fixed part
+    double read_rtt_per_byte_ns = 0.29;   // DMA read round trip, per byte
+    double one_way_ns = 260.0;            // posted write / MMIO one-way latency
+};
+
+class pcie_link {
+public:
+    explicit pcie_link(const pcie_link_params& p = {}) : m_p(p) {}
+
+    const pcie_link_params& params() const { return m_p; }
+
+    // Posted write of len bytes from the device to the host (DMA write, MSI-X): returns the
+    // added delay, from `at` (now + the initiator's annotation), until the write is visible.
+    sc_core::sc_time upstream_write(sc_core::sc_time at, uint64_t len);
+    // Device read of len bytes from host memory: requests upstream, completions downstream.
+    sc_core::sc_time upstream_read(sc_core::sc_time at, uint64_t len);
+    // Host write (MMIO, config) of len bytes to the device.
+    sc_core::sc_time downstream_write(sc_core::sc_time at, uint64_t len);
+    // Host read (MMIO, config) of len bytes from the device: non-posted, full round trip.
+    sc_core::sc_time downstream_read(sc_core::sc_time at, uint64_t len);
+
+    uint64_t bytes_up() const { return m_bytes_up; }
+    uint64_t bytes_down() const { return m_bytes_down; }
+
+private:
+    // Occupies one direction for the wire bytes of `len` payload split into TLPs of at most
+    // `chunk`, each with `overhead` bytes; returns when the last byte leaves.
+    sc_core::sc_time occupy(sc_core::sc_time& free_at, sc_core::sc_time at, uint64_t len,
+                            uint32_t chunk, uint32_t overhead, uint64_t& counter);
+
+    pcie_link_params m_p;
+    sc_core::sc_time m_up_free;    // device -> host direction
+    sc_core::sc_time m_down_free;  // host -> device direction
+    uint64_t m_bytes_up = 0;
+    uint64_t m_bytes_down = 0;
+};
+
+}  // namespace chio::cosim

@@ -1,0 +1,32 @@
+#include "cosim/platform.h"
+
+namespace chio::cosim {
+
+platform::platform(sc_core::sc_module_name name, const platform_params& p)
+    : sc_module(name),
+      mem("mem", p.dram_size),
+      irq("irq"),
+      rc("rc", irq, p.link),
+      adapter("adapter0", p.adapter) {
+    rc.cfg_out.bind(adapter.cfg_socket);
+    rc.mmio_out.bind(adapter.mmio_socket);
+    adapter.dma_socket.bind(rc.dma_in);
+    rc.mem_out.bind(mem.socket);
+}
+
+void platform::run_driver(std::function<void(drv::bus&)> body, uint16_t fn) {
+    sc_bus_params bp;
+    bp.fn = fn;
+    m_buses.push_back(std::make_unique<sc_bus>(rc, mem, irq, bp));
+    sc_bus* b = m_buses.back().get();
+    ++m_running;
+    sc_core::sc_spawn_options opt;
+    sc_core::sc_spawn(
+        [this, b, body = std::move(body)]() {
+            body(*b);
+            if (--m_running == 0) sc_core::sc_stop();
+        },
+        sc_core::sc_gen_unique_name("driver"), &opt);
+}
+
+}  // namespace chio::cosim

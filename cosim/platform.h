@@ -1,0 +1,45 @@
+// One simulated host with one chio adapter: host memory, interrupt controller, root complex with
+// the PCIe link model, and the adapter, wired as in docs/overview.md. Driver code runs in
+// SystemC threads added with run_driver(); each gets its own sc_bus.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <systemc>
+#include <vector>
+
+#include "cosim/host_memory.h"
+#include "cosim/interrupt_controller.h"
+#include "cosim/pcie_link.h"
+#include "cosim/root_complex.h"
+#include "cosim/sc_bus.h"
+#include "tlm-model/adapter/adapter.h"
+
+namespace chio::cosim {
+
+struct platform_params {
+    uint64_t dram_size = 256ull << 20;
+    pcie_link_params link;
+    model::adapter_params adapter;
+};
+
+class platform : public sc_core::sc_module {
+public:
+    platform(sc_core::sc_module_name name, const platform_params& p = {});
+
+    // Spawns a thread that runs body with a bus for function fn. When every driver thread has
+    // returned, the simulation stops (sc_stop), so a scenario ends when its drivers finish.
+    void run_driver(std::function<void(drv::bus&)> body, uint16_t fn = 0);
+
+    host_memory mem;
+    interrupt_controller irq;
+    root_complex rc;
+    model::adapter adapter;
+
+private:
+    std::vector<std::unique_ptr<sc_bus>> m_buses;
+    unsigned m_running = 0;
+};
+
+}  // namespace chio::cosim

@@ -1,0 +1,63 @@
+#include "cosim/root_complex.h"
+
+#include <cstring>
+
+#include "cosim/address_map.h"
+#include "tlm-model/pcie/pcie_ext.h"
+
+namespace chio::cosim {
+
+root_complex::root_complex(sc_core::sc_module_name name, interrupt_controller& irq,
+                           const pcie_link_params& link)
+    : sc_module(name),
+      cfg_out("cfg_out"),
+      mmio_out("mmio_out"),
+      dma_in("dma_in"),
+      mem_out("mem_out"),
+      m_irq(irq),
+      m_link(link) {
+    dma_in.register_b_transport(this, &root_complex::b_transport);
+}
+
+void root_complex::cfg_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+    const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
+    delay += p.is_read() ? m_link.downstream_read(at, p.get_data_length())
+                         : m_link.downstream_write(at, p.get_data_length());
+    cfg_out->b_transport(p, delay);
+}
+
+void root_complex::mmio_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+    const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
+    delay += p.is_read() ? m_link.downstream_read(at, p.get_data_length())
+                         : m_link.downstream_write(at, p.get_data_length());
+    mmio_out->b_transport(p, delay);
+}
+
+void root_complex::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+    auto* ext = p.get_extension<model::pcie_ext>();
+    if (ext == nullptr) {
+        p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    const uint64_t addr = p.get_address();
+    const uint64_t len = p.get_data_length();
+    const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
+    delay += p.is_read() ? m_link.upstream_read(at, len) : m_link.upstream_write(at, len);
+
+    if (addr >= address_map::MSI_BASE && addr - address_map::MSI_BASE < address_map::MSI_SIZE) {
+        if (!p.is_write() || len != 4) {
+            ++m_ur;
+            p.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+            return;
+        }
+        uint32_t data = 0;
+        std::memcpy(&data, p.get_data_ptr(), 4);
+        m_irq.deliver(addr, data);
+        p.set_response_status(tlm::TLM_OK_RESPONSE);
+        return;
+    }
+    mem_out->b_transport(p, delay);
+    if (!p.is_response_ok()) ++m_ur;
+}
+
+}  // namespace chio::cosim

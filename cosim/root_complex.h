@@ -1,0 +1,49 @@
+// The host's PCIe root complex: routes host accesses (config, MMIO) down to the adapter and the
+// adapter's requests (DMA, MSI-X) up to host memory or the interrupt controller, charging the
+// PCIe link model's bandwidth and latency on the way.
+//
+// Contract
+// - Upstream requests must carry a pcie_ext; they are routed by address: the MSI range to the
+//   interrupt controller (writes only), DRAM to host memory, anything else (including the MMIO
+//   window: no peer-to-peer) is an unsupported request, answered with
+//   TLM_ADDRESS_ERROR_RESPONSE and counted.
+// - Timing is annotated on the transaction's delay; the initiator waits for it.
+#pragma once
+
+#include <cstdint>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "cosim/interrupt_controller.h"
+#include "cosim/pcie_link.h"
+
+namespace chio::cosim {
+
+class root_complex : public sc_core::sc_module {
+public:
+    tlm_utils::simple_initiator_socket<root_complex> cfg_out;   // to the adapter's config space
+    tlm_utils::simple_initiator_socket<root_complex> mmio_out;  // to the adapter's BARs
+    tlm_utils::simple_target_socket<root_complex> dma_in;       // from the adapter
+    tlm_utils::simple_initiator_socket<root_complex> mem_out;   // to host memory
+
+    root_complex(sc_core::sc_module_name name, interrupt_controller& irq,
+                 const pcie_link_params& link = {});
+
+    // Host-side accesses, called from the bus backend's thread.
+    void cfg_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+    void mmio_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+
+    pcie_link& link() { return m_link; }
+    uint64_t unsupported_requests() const { return m_ur; }
+
+private:
+    void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+
+    interrupt_controller& m_irq;
+    pcie_link m_link;
+    uint64_t m_ur = 0;
+};
+
+}  // namespace chio::cosim

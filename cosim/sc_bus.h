@@ -1,0 +1,60 @@
+// The in-process co-simulation backend of the driver's bus: the driver runs inside an SC_THREAD
+// and every config or MMIO access becomes a TLM transaction through the root complex that takes
+// simulated time (the calling thread waits for it).
+//
+// Contract: every method must be called from a SystemC thread process. DMA buffers live in host
+// memory; their CPU pointers stay valid for the simulation's lifetime.
+#pragma once
+
+#include <cstdint>
+
+#include "cosim/host_memory.h"
+#include "cosim/interrupt_controller.h"
+#include "cosim/root_complex.h"
+#include "driver/bus.h"
+
+namespace chio::cosim {
+
+struct sc_bus_params {
+    uint16_t fn = 0;              // function this bus speaks for (routing id)
+    double relax_ns = 50.0;       // time one polling iteration takes (a CPU cache-miss poll)
+    uint64_t bar_base = 0;        // where the OS places this function's BAR0 (0: MMIO_BASE)
+};
+
+class sc_bus final : public drv::bus {
+public:
+    sc_bus(root_complex& rc, host_memory& mem, interrupt_controller& irq,
+           const sc_bus_params& p = {});
+
+    uint32_t cfg_read(uint32_t offset, unsigned size) override;
+    void cfg_write(uint32_t offset, uint32_t value, unsigned size) override;
+    uint32_t mmio_read32(uint64_t addr) override;
+    uint64_t mmio_read64(uint64_t addr) override;
+    void mmio_write32(uint64_t addr, uint32_t value) override;
+    void mmio_write64(uint64_t addr, uint64_t value) override;
+    void mmio_write_block(uint64_t addr, const void* data, size_t len) override;
+    uint64_t bar_window(unsigned bar, uint64_t size) override;
+    drv::dma_buffer dma_alloc(size_t size, size_t align) override;
+    void dma_free(const drv::dma_buffer& b) override;
+    drv::msi_message msi(unsigned n) override;
+    bool wait_interrupt(unsigned n, uint64_t timeout_ns) override;
+    void barrier(drv::barrier_kind k) override;
+    void relax() override;
+    uint64_t now_ns() override;
+
+    uint64_t mmio_errors() const { return m_mmio_errors; }
+
+private:
+    // One transaction; reads of a failed access return all ones, as PCIe does for a UR.
+    void transact(bool cfg, bool write, uint64_t addr, void* data, unsigned len);
+    uint32_t msi_data(unsigned n) const { return (static_cast<uint32_t>(m_p.fn) << 16) | n; }
+
+    root_complex& m_rc;
+    host_memory& m_mem;
+    interrupt_controller& m_irq;
+    sc_bus_params m_p;
+    uint64_t m_next_bar = 0;
+    uint64_t m_mmio_errors = 0;
+};
+
+}  // namespace chio::cosim

@@ -1,0 +1,205 @@
+#include "driver/device.h"
+
+#include <cstdio>
+
+namespace chio::drv {
+
+namespace cfg = spec::pci::cfg;
+namespace msixc = spec::pci::msix_cap;
+namespace reg = spec::bar0::reg;
+namespace cmd = spec::cmd;
+
+namespace {
+
+std::string hex(uint64_t v) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+}  // namespace
+
+device::device(bus& b, const device_options& o) : m_bus(b), m_opt(o) {}
+
+device::~device() = default;
+
+bool device::fail(const std::string& why) {
+    m_error = why;
+    return false;
+}
+
+uint64_t device::db_page(unsigned n) const {
+    return m_bar0 + spec::bar0::DB_OFFSET + uint64_t{n} * spec::bar0::DB_PAGE_SIZE;
+}
+
+bool device::enumerate() {
+    const uint32_t vendor = m_bus.cfg_read(cfg::VENDOR_ID, 2);
+    const uint32_t dev = m_bus.cfg_read(cfg::DEVICE_ID, 2);
+    if (vendor != spec::pci::VENDOR_ID || dev != spec::pci::DEVICE_ID) {
+        return fail("no chio device: vendor " + hex(vendor) + " device " + hex(dev));
+    }
+    // BAR sizing (PCI 3.0 section 6.2.5.1): write all ones to both halves of the 64-bit BAR,
+    // read back the size mask, then assign a naturally aligned address.
+    const uint32_t type = m_bus.cfg_read(cfg::BAR0, 4) & 0xF;
+    if (cfg::BAR0_MEM_TYPE_64.get(type) != 2) return fail("BAR0 is not a 64-bit BAR");
+    m_bus.cfg_write(cfg::BAR0, 0xFFFFFFFFu, 4);
+    m_bus.cfg_write(cfg::BAR1, 0xFFFFFFFFu, 4);
+    const uint64_t mask = (uint64_t{m_bus.cfg_read(cfg::BAR1, 4)} << 32) |
+                          (m_bus.cfg_read(cfg::BAR0, 4) & ~0xFull);
+    const uint64_t size = ~mask + 1;
+    if (mask == 0 || (size & (size - 1)) != 0) return fail("BAR0 size mask invalid: " + hex(mask));
+    m_bar0 = m_bus.bar_window(0, size);
+    m_bus.cfg_write(cfg::BAR0, static_cast<uint32_t>(m_bar0), 4);
+    m_bus.cfg_write(cfg::BAR1, static_cast<uint32_t>(m_bar0 >> 32), 4);
+    const uint32_t command = m_bus.cfg_read(cfg::COMMAND, 2);
+    m_bus.cfg_write(cfg::COMMAND,
+                    command | static_cast<uint32_t>(cfg::COMMAND_MEM_SPACE.make(1) |
+                                                    cfg::COMMAND_BUS_MASTER.make(1)),
+                    2);
+    // Find MSI-X by walking the capability list (bounded: at most 48 capabilities fit).
+    uint32_t ptr = m_bus.cfg_read(cfg::CAP_PTR, 1) & ~3u;
+    for (int guard = 0; ptr != 0 && guard < 48; ++guard) {
+        const uint32_t hdr = m_bus.cfg_read(ptr, 2);
+        if ((hdr & 0xFF) == spec::pci::cap_id::MSIX) {
+            m_msix_cap = ptr;
+            break;
+        }
+        ptr = (hdr >> 8) & ~3u;
+    }
+    if (m_msix_cap == 0) return fail("no MSI-X capability");
+    return true;
+}
+
+bool device::reset() {
+    m_bus.mmio_write32(m_bar0 + reg::DEV_CTRL, static_cast<uint32_t>(reg::DEV_CTRL_RESET.make(1)));
+    const uint64_t deadline = m_bus.now_ns() + uint64_t{spec::limits::RESET_TIMEOUT_US} * 1000;
+    for (;;) {
+        const uint32_t st = m_bus.mmio_read32(m_bar0 + reg::DEV_STATUS);
+        if (st == 0xFFFFFFFFu) return fail("device removed (all-ones status)");
+        if (reg::DEV_STATUS_READY.get(st)) break;
+        if (m_bus.now_ns() >= deadline) return fail("timeout waiting for READY after reset");
+        m_bus.relax();
+    }
+    const uint32_t ifrev = m_bus.mmio_read32(m_bar0 + reg::IF_REV);
+    if (ifrev != spec::SPEC_VERSION) {
+        return fail("interface revision " + std::to_string(ifrev) + ", driver speaks " +
+                    std::to_string(spec::SPEC_VERSION));
+    }
+    m_caps.fw_rev = m_bus.mmio_read32(m_bar0 + reg::FW_REV);
+    return true;
+}
+
+bool device::setup_msix() {
+    // Program vector 0 (the async EQ), unmask it, then enable MSI-X.
+    const msi_message m = m_bus.msi(0);
+    const uint64_t entry = m_bar0 + spec::pci::MSIX_TABLE_OFFSET;
+    namespace me = spec::pci::msix_entry;
+    m_bus.mmio_write32(entry + me::ADDR_LO, static_cast<uint32_t>(m.addr));
+    m_bus.mmio_write32(entry + me::ADDR_HI, static_cast<uint32_t>(m.addr >> 32));
+    m_bus.mmio_write32(entry + me::DATA, m.data);
+    m_bus.mmio_write32(entry + me::VECTOR_CTRL, 0);
+    const uint32_t ctrl = m_bus.cfg_read(m_msix_cap + msixc::MSG_CTRL, 2);
+    m_bus.cfg_write(m_msix_cap + msixc::MSG_CTRL,
+                    static_cast<uint32_t>(msixc::MSG_CTRL_ENABLE.set(ctrl, 1)), 2);
+    return true;
+}
+
+bool device::probe() {
+    if (!enumerate() || !reset()) return false;
+    m_cmd = std::make_unique<command_channel>(m_bus, m_bar0);
+    if (!m_cmd->init()) return fail("no DMA memory for the command mailbox");
+    cmd::query_caps_out caps{};
+    const cmd_result r =
+        m_cmd->exec(cmd::opcode::QUERY_CAPS, nullptr, 0, &caps, cmd::QUERY_CAPS_OUT_SIZE);
+    if (!r.ok()) return fail(std::string("QUERY_CAPS failed: ") + cmd::to_string(r.status));
+    m_caps.max_qp = caps.max_qp;
+    m_caps.max_cq = caps.max_cq;
+    m_caps.max_eq = caps.max_eq;
+    m_caps.max_sge = caps.max_sge;
+    m_caps.max_recv_sge = caps.max_recv_sge;
+    m_caps.max_inline = caps.max_inline;
+    m_caps.max_wq_log_size = caps.max_wq_log_size;
+    m_caps.num_msix = caps.num_msix;
+    if (!setup_msix()) return false;
+    m_async_eq = std::make_unique<event_queue>(m_bus, db_page(0));
+    const cmd_result e = m_async_eq->create(*m_cmd, m_opt.async_eq_log_size, 0);
+    if (!e.ok()) return fail(std::string("CREATE_EQ failed: ") + cmd::to_string(e.status));
+    m_async_eq->arm();
+    if (m_opt.command_events) {
+        m_cmd->set_event_wait([this](uint32_t token, uint64_t timeout_ns) {
+            const uint64_t deadline = m_bus.now_ns() + timeout_ns;
+            while (!m_cmd_done.erase(token)) {
+                const uint64_t now = m_bus.now_ns();
+                if (now >= deadline) return false;
+                wait_event(deadline - now);
+            }
+            return true;
+        });
+    }
+    return true;
+}
+
+void device::handle(const spec::eqe& e) {
+    switch (static_cast<spec::eqe_type>(e.type)) {
+        case spec::eqe_type::COMPLETION: m_cq_events.insert(e.data); break;
+        case spec::eqe_type::CMD_DONE: m_cmd_done.insert(e.data); break;
+        default: m_async.push_back(e); break;
+    }
+}
+
+void device::poll_events() {
+    spec::eqe e;
+    bool any = false;
+    while (m_async_eq && m_async_eq->poll(e)) {
+        handle(e);
+        any = true;
+    }
+    if (any) m_async_eq->arm();
+}
+
+bool device::wait_event(uint64_t timeout_ns) {
+    if (!m_async_eq) return false;
+    if (m_bus.wait_interrupt(m_async_eq->vector(), timeout_ns)) ++m_interrupts;
+    // Poll even after a timeout: a lost interrupt must not lose an event (catalogue H3).
+    spec::eqe e;
+    bool any = false;
+    while (m_async_eq->poll(e)) {
+        handle(e);
+        any = true;
+    }
+    m_async_eq->arm();
+    return any;
+}
+
+bool device::retire(const spec::cqe& c) {
+    auto it = m_qps.find(c.qpn);
+    if (it == m_qps.end()) return false;
+    const bool recv = c.opcode >= static_cast<uint8_t>(spec::cqe_opcode::RECV);
+    return recv ? it->second->retire_recv(c.wqe_index) : it->second->retire_send(c.wqe_index);
+}
+
+std::unique_ptr<completion_queue> device::create_cq(unsigned log_size, cmd_result& r) {
+    auto cq = std::make_unique<completion_queue>(
+        m_bus, db_page(0), [this](const spec::cqe& c) { return retire(c); });
+    r = cq->create(*m_cmd, log_size, m_async_eq->eqn());
+    if (!r.ok()) return nullptr;
+    return cq;
+}
+
+std::unique_ptr<queue_pair> device::create_qp(spec::qp_type type, completion_queue& send_cq,
+                                              completion_queue& recv_cq, unsigned sq_log_size,
+                                              unsigned rq_log_size, cmd_result& r) {
+    auto qp = std::make_unique<queue_pair>(m_bus, db_page(0));
+    r = qp->create(*m_cmd, type, send_cq.cqn(), recv_cq.cqn(), sq_log_size, rq_log_size, 0);
+    if (!r.ok()) return nullptr;
+    m_qps[qp->qpn()] = qp.get();
+    return qp;
+}
+
+cmd_result device::destroy_qp(queue_pair& qp) {
+    const cmd_result r = qp.destroy(*m_cmd);
+    if (r.ok()) m_qps.erase(qp.qpn());
+    return r;
+}
+
+}  // namespace chio::drv

@@ -1,0 +1,97 @@
+// The host driver's device: bring-up of one chio function and the home of its queues.
+//
+// probe() follows the order a Linux PCI driver uses: read and check the ids; size BAR0 and give
+// it an address; enable memory space and bus mastering; walk the capability list to the MSI-X
+// capability; reset the device and wait (bounded) for READY; check the interface revision; set
+// up the command mailbox; query the capabilities; program and enable MSI-X; create the async
+// event queue on vector 0 and arm it. Any failure stops with a one-line reason in last_error().
+//
+// Threading: one driver thread uses a device (the co-simulation runs it in an SC_THREAD).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "driver/bus.h"
+#include "driver/command_channel.h"
+#include "driver/completion_queue.h"
+#include "driver/event_queue.h"
+#include "driver/queue_pair.h"
+
+namespace chio::drv {
+
+struct device_caps {
+    uint32_t fw_rev = 0;
+    uint32_t max_qp = 0, max_cq = 0, max_eq = 0;
+    uint32_t max_sge = 0, max_recv_sge = 0, max_inline = 0;
+    uint32_t max_wq_log_size = 0, num_msix = 0;
+};
+
+struct device_options {
+    bool command_events = false;  // complete commands by event (EQE + MSI-X) instead of polling
+    unsigned async_eq_log_size = 6;
+};
+
+class device {
+public:
+    explicit device(bus& b, const device_options& o = {});
+    ~device();
+    device(const device&) = delete;
+    device& operator=(const device&) = delete;
+
+    bool probe();
+    const std::string& last_error() const { return m_error; }
+
+    const device_caps& caps() const { return m_caps; }
+    command_channel& cmd() { return *m_cmd; }
+    bus& io() { return m_bus; }
+    uint64_t bar0() const { return m_bar0; }
+    // Bus address of doorbell page n (the kernel driver uses page 0).
+    uint64_t db_page(unsigned n) const;
+    event_queue& async_eq() { return *m_async_eq; }
+
+    std::unique_ptr<completion_queue> create_cq(unsigned log_size, cmd_result& r);
+    std::unique_ptr<queue_pair> create_qp(spec::qp_type type, completion_queue& send_cq,
+                                          completion_queue& recv_cq, unsigned sq_log_size,
+                                          unsigned rq_log_size, cmd_result& r);
+    cmd_result destroy_qp(queue_pair& qp);
+
+    // Waits (bounded) for the async EQ's interrupt, then consumes its EQEs and re-arms it.
+    // Returns true when at least one EQE was consumed.
+    bool wait_event(uint64_t timeout_ns);
+    // Consumes waiting EQEs without sleeping.
+    void poll_events();
+    // True once (and then cleared) when the CQ reported a completion event.
+    bool take_cq_event(uint32_t cqn) { return m_cq_events.erase(cqn) != 0; }
+    // Asynchronous events other than completions and command completions, oldest first.
+    std::deque<spec::eqe>& async_events() { return m_async; }
+    uint64_t interrupts() const { return m_interrupts; }
+
+private:
+    bool fail(const std::string& why);
+    bool enumerate();
+    bool reset();
+    bool setup_msix();
+    bool retire(const spec::cqe& c);
+    void handle(const spec::eqe& e);
+
+    bus& m_bus;
+    device_options m_opt;
+    std::string m_error;
+    uint64_t m_bar0 = 0;
+    uint32_t m_msix_cap = 0;
+    device_caps m_caps;
+    std::unique_ptr<command_channel> m_cmd;
+    std::unique_ptr<event_queue> m_async_eq;
+    std::map<uint32_t, queue_pair*> m_qps;
+    std::set<uint32_t> m_cq_events;
+    std::set<uint32_t> m_cmd_done;
+    std::deque<spec::eqe> m_async;
+    uint64_t m_interrupts = 0;
+};
+
+}  // namespace chio::drv

@@ -1,0 +1,179 @@
+#include "driver/queue_pair.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "driver/rings.h"
+
+namespace chio::drv {
+
+namespace cmd = spec::cmd;
+namespace db = spec::bar0::db;
+using spec::qp_state;
+
+queue_pair::queue_pair(bus& b, uint64_t db_page) : m_bus(b), m_db_page(db_page) {}
+
+queue_pair::~queue_pair() {
+    m_bus.dma_free(m_sq);
+    m_bus.dma_free(m_rq);
+    m_bus.dma_free(m_dbrec);
+}
+
+cmd_result queue_pair::create(command_channel& c, spec::qp_type type, uint32_t send_cqn,
+                              uint32_t recv_cqn, unsigned sq_log_size, unsigned rq_log_size,
+                              uint32_t pd) {
+    cmd_result r;
+    const unsigned max = spec::limits::MAX_WQ_LOG_SIZE;
+    if (sq_log_size == 0 || sq_log_size > max || rq_log_size == 0 || rq_log_size > max) {
+        r.status = cmd::status::BAD_PARAM;
+        return r;
+    }
+    m_sq = m_bus.dma_alloc(sizeof(spec::send_wqe) << sq_log_size, 4096);
+    m_rq = m_bus.dma_alloc(sizeof(spec::recv_wqe) << rq_log_size, 4096);
+    m_dbrec = m_bus.dma_alloc(sizeof(spec::db_record), 64);
+    if (m_sq.cpu == nullptr || m_rq.cpu == nullptr || m_dbrec.cpu == nullptr) {
+        r.status = cmd::status::NO_RES;
+        return r;
+    }
+    cmd::create_qp_in in{};
+    in.qp_type = static_cast<uint32_t>(type);
+    in.send_cqn = send_cqn;
+    in.recv_cqn = recv_cqn;
+    in.sq_log_size = sq_log_size;
+    in.rq_log_size = rq_log_size;
+    in.pd = pd;
+    in.sq_addr = m_sq.bus;
+    in.rq_addr = m_rq.bus;
+    in.db_rec_addr = m_dbrec.bus;
+    cmd::create_qp_out out{};
+    r = c.exec(cmd::opcode::CREATE_QP, &in, cmd::CREATE_QP_IN_SIZE, &out, cmd::CREATE_QP_OUT_SIZE);
+    if (!r.ok()) return r;
+    m_qpn = out.qpn;
+    m_type = type;
+    m_sq_log = sq_log_size;
+    m_rq_log = rq_log_size;
+    m_state = qp_state::RESET;
+    m_valid = true;
+    return r;
+}
+
+cmd_result queue_pair::modify(command_channel& c, qp_state state, uint32_t attr_mask,
+                              const qp_attr_values& v) {
+    cmd::modify_qp_in in{};
+    in.qpn = m_qpn;
+    in.new_state = static_cast<uint32_t>(state);
+    in.attr_mask = attr_mask;
+    in.dest_qpn = v.dest_qpn;
+    in.rq_psn = v.rq_psn;
+    in.sq_psn = v.sq_psn;
+    in.path_mtu = static_cast<uint32_t>(v.path_mtu);
+    in.port = v.port;
+    in.access_flags = v.access_flags;
+    in.qkey = v.qkey;
+    const cmd_result r = c.exec(cmd::opcode::MODIFY_QP, &in, cmd::MODIFY_QP_IN_SIZE, nullptr, 0);
+    if (r.ok() && (attr_mask & spec::qp_attr::STATE)) {
+        if (state == qp_state::RESET) {
+            // The device restarts both rings at index 0; so does the driver.
+            m_sq_pi = m_sq_ci = m_rq_pi = m_rq_ci = 0;
+            std::memset(m_dbrec.cpu, 0, sizeof(spec::db_record));
+        }
+        m_state = state;
+    }
+    return r;
+}
+
+cmd_result queue_pair::query(command_channel& c, cmd::query_qp_out& out) {
+    cmd::query_qp_in in{};
+    in.qpn = m_qpn;
+    return c.exec(cmd::opcode::QUERY_QP, &in, cmd::QUERY_QP_IN_SIZE, &out, cmd::QUERY_QP_OUT_SIZE);
+}
+
+cmd_result queue_pair::destroy(command_channel& c) {
+    cmd::destroy_qp_in in{};
+    in.qpn = m_qpn;
+    const cmd_result r = c.exec(cmd::opcode::DESTROY_QP, &in, cmd::DESTROY_QP_IN_SIZE, nullptr, 0);
+    if (r.ok()) m_valid = false;
+    return r;
+}
+
+int queue_pair::post_send(const send_wr& wr) {
+    // Sends are legal in RTS and SQD, and in ERR where the device flushes them (catalogue C12,
+    // C13); everything else is refused before anything is written.
+    if (!m_valid || (m_state != qp_state::RTS && m_state != qp_state::SQD &&
+                     m_state != qp_state::ERR)) {
+        return EINVAL;
+    }
+    const bool inl = (wr.flags & spec::wqe_flags::INLINE) != 0;
+    if (inl ? (wr.inline_len > spec::limits::MAX_INLINE || (wr.inline_len && !wr.inline_data))
+            : wr.num_sge > spec::limits::MAX_SGE) {
+        return EINVAL;
+    }
+    if (send_outstanding() >= (1u << m_sq_log)) return ENOMEM;
+    spec::send_wqe w{};
+    w.opcode = static_cast<uint8_t>(wr.opcode);
+    w.flags = static_cast<uint8_t>(wr.flags);
+    w.imm = wr.imm;
+    w.wr_id = wr.wr_id;
+    w.remote_addr = wr.remote_addr;
+    w.rkey = wr.rkey;
+    if (inl) {
+        w.inline_len = wr.inline_len;
+        if (wr.inline_len) std::memcpy(w.sg_list, wr.inline_data, wr.inline_len);
+    } else {
+        w.num_sge = static_cast<uint8_t>(wr.num_sge);
+        for (uint32_t i = 0; i < wr.num_sge; ++i) {
+            w.sg_list[i] = {wr.sg_list[i].addr, wr.sg_list[i].length, wr.sg_list[i].lkey};
+        }
+    }
+    auto* ring = static_cast<spec::send_wqe*>(m_sq.cpu);
+    std::memcpy(&ring[ring_slot(m_sq_pi, m_sq_log)], &w, sizeof(w));
+    ++m_sq_pi;
+    ring_sq();
+    return 0;
+}
+
+int queue_pair::post_recv(const recv_wr& wr) {
+    if (!m_valid || m_state == qp_state::RESET) return EINVAL;
+    if (wr.num_sge > spec::limits::MAX_RECV_SGE) return EINVAL;
+    if (recv_outstanding() >= (1u << m_rq_log)) return ENOMEM;
+    spec::recv_wqe w{};
+    w.wr_id = wr.wr_id;
+    w.num_sge = static_cast<uint8_t>(wr.num_sge);
+    for (uint32_t i = 0; i < wr.num_sge; ++i) {
+        w.sg_list[i] = {wr.sg_list[i].addr, wr.sg_list[i].length, wr.sg_list[i].lkey};
+    }
+    auto* ring = static_cast<spec::recv_wqe*>(m_rq.cpu);
+    std::memcpy(&ring[ring_slot(m_rq_pi, m_rq_log)], &w, sizeof(w));
+    ++m_rq_pi;
+    ring_rq();
+    return 0;
+}
+
+void queue_pair::ring_sq() {
+    auto* rec = static_cast<spec::db_record*>(m_dbrec.cpu);
+    rec->sq_pi = m_sq_pi;
+    m_bus.barrier(barrier_kind::to_device);
+    m_bus.mmio_write64(m_db_page + db::SQ_DB, db::SQ_DB_QPN.make(m_qpn) | db::SQ_DB_PI.make(m_sq_pi));
+}
+
+void queue_pair::ring_rq() {
+    auto* rec = static_cast<spec::db_record*>(m_dbrec.cpu);
+    rec->rq_pi = m_rq_pi;
+    m_bus.barrier(barrier_kind::to_device);
+    m_bus.mmio_write64(m_db_page + db::RQ_DB, db::RQ_DB_QPN.make(m_qpn) | db::RQ_DB_PI.make(m_rq_pi));
+}
+
+bool queue_pair::retire_send(uint16_t wqe_index) {
+    // The completed index must lie in [ci, pi): anything else was never posted (catalogue I1).
+    if (static_cast<uint16_t>(wqe_index - m_sq_ci) >= send_outstanding()) return false;
+    m_sq_ci = static_cast<uint16_t>(wqe_index + 1);
+    return true;
+}
+
+bool queue_pair::retire_recv(uint16_t wqe_index) {
+    if (static_cast<uint16_t>(wqe_index - m_rq_ci) >= recv_outstanding()) return false;
+    m_rq_ci = static_cast<uint16_t>(wqe_index + 1);
+    return true;
+}
+
+}  // namespace chio::drv

@@ -1,0 +1,98 @@
+// A queue pair: a send ring and a receive ring in host memory, a doorbell record, and the
+// device's QP context behind a QP number.
+//
+// Posting (rdma-core's providers/mlx5/qp.c pattern): validate the request (synchronous rejects
+// consume nothing), write the WQE into the next slot, update the doorbell record, issue a
+// to_device barrier, then ring the SQ/RQ doorbell with the new producer index. The rings'
+// consumer indices advance when completions are polled (retire_send / retire_recv); an
+// unsignaled WQE is retired by the next signaled completion after it.
+// Ownership: one thread posts to a QP.
+#pragma once
+
+#include <cstdint>
+
+#include "chio/spec/spec.h"
+#include "driver/bus.h"
+#include "driver/command_channel.h"
+
+namespace chio::drv {
+
+struct sge {
+    uint64_t addr = 0;
+    uint32_t length = 0;
+    uint32_t lkey = 0;
+};
+
+struct send_wr {
+    uint64_t wr_id = 0;
+    spec::wqe_opcode opcode = spec::wqe_opcode::SEND;
+    uint32_t flags = spec::wqe_flags::SIGNALED;  // spec::wqe_flags bits
+    sge sg_list[spec::limits::MAX_SGE];
+    uint32_t num_sge = 0;
+    uint32_t imm = 0;
+    const void* inline_data = nullptr;  // with wqe_flags::INLINE
+    uint32_t inline_len = 0;
+    uint64_t remote_addr = 0;
+    uint32_t rkey = 0;
+};
+
+struct recv_wr {
+    uint64_t wr_id = 0;
+    sge sg_list[spec::limits::MAX_RECV_SGE];
+    uint32_t num_sge = 0;
+};
+
+// Attribute values for modify(); which ones apply is the attr_mask's business.
+struct qp_attr_values {
+    uint32_t dest_qpn = 0;
+    uint32_t rq_psn = 0;
+    uint32_t sq_psn = 0;
+    spec::path_mtu path_mtu = spec::path_mtu::MTU_4096;
+    uint32_t port = 1;
+    uint32_t access_flags = 0;
+    uint32_t qkey = 0;
+};
+
+class queue_pair {
+public:
+    queue_pair(bus& b, uint64_t db_page);
+    ~queue_pair();
+    queue_pair(const queue_pair&) = delete;
+    queue_pair& operator=(const queue_pair&) = delete;
+
+    cmd_result create(command_channel& cmd, spec::qp_type type, uint32_t send_cqn,
+                      uint32_t recv_cqn, unsigned sq_log_size, unsigned rq_log_size, uint32_t pd);
+    cmd_result modify(command_channel& cmd, spec::qp_state state, uint32_t attr_mask,
+                      const qp_attr_values& v = {});
+    cmd_result query(command_channel& cmd, spec::cmd::query_qp_out& out);
+    cmd_result destroy(command_channel& cmd);
+
+    // 0 on success, or an errno value: EINVAL (bad request or QP state), ENOMEM (ring full).
+    int post_send(const send_wr& wr);
+    int post_recv(const recv_wr& wr);
+
+    // Completion bookkeeping, called by the CQ poller. False when the index was never posted.
+    bool retire_send(uint16_t wqe_index);
+    bool retire_recv(uint16_t wqe_index);
+
+    uint32_t qpn() const { return m_qpn; }
+    spec::qp_state state() const { return m_state; }
+    uint32_t send_outstanding() const { return static_cast<uint16_t>(m_sq_pi - m_sq_ci); }
+    uint32_t recv_outstanding() const { return static_cast<uint16_t>(m_rq_pi - m_rq_ci); }
+
+private:
+    void ring_sq();
+    void ring_rq();
+
+    bus& m_bus;
+    uint64_t m_db_page;
+    dma_buffer m_sq, m_rq, m_dbrec;
+    uint32_t m_qpn = 0;
+    spec::qp_type m_type = spec::qp_type::RC;
+    spec::qp_state m_state = spec::qp_state::RESET;
+    unsigned m_sq_log = 0, m_rq_log = 0;
+    uint16_t m_sq_pi = 0, m_sq_ci = 0, m_rq_pi = 0, m_rq_ci = 0;
+    bool m_valid = false;
+};
+
+}  // namespace chio::drv

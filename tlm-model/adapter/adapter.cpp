@@ -1,0 +1,208 @@
+#include "tlm-model/adapter/adapter.h"
+
+#include <cstring>
+
+#include "tlm-model/pcie/pcie_ext.h"
+
+namespace chio::model {
+
+using sc_core::sc_time;
+using sc_core::SC_NS;
+namespace reg = spec::bar0::reg;
+
+adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
+    : sc_module(name),
+      cfg_socket("cfg_socket"),
+      mmio_socket("mmio_socket"),
+      dma_socket("dma_socket"),
+      m_p(p),
+      m_qe(make_queue_engine(p.qe_kind, p.qe_options)),
+      m_events(m_core, [this](spec::syndrome s) { enter_fatal(s); }),
+      m_qp(m_core, m_events, p.timing),
+      m_cmd(m_core, [this](uint32_t qpn, spec::qp_state from, spec::qp_state to) {
+          m_qp.on_transition(qpn, from, to);
+      }) {
+    m_core.qe = m_qe.get();
+    m_core.dma = this;
+    m_core.on_qe_error = [this](const qe_err& e) { m_qp.on_qe_error(e); };
+    cfg_socket.register_b_transport(this, &adapter::cfg_b_transport);
+    mmio_socket.register_b_transport(this, &adapter::mmio_b_transport);
+    m_fns.push_back(std::make_unique<function>());
+    wire_function(0);
+    SC_THREAD(command_thread);
+    SC_THREAD(qp_thread);
+    SC_THREAD(event_thread);
+    SC_THREAD(msix_thread);
+    SC_THREAD(reset_thread);
+}
+
+adapter::~adapter() = default;
+
+void adapter::wire_function(uint16_t fn) {
+    function& f = *m_fns[fn];
+    f.regs.on_w1sc(reg::DEV_CTRL, [this](uint32_t bits) {
+        if (reg::DEV_CTRL_RESET.get(bits)) m_reset_ev.notify(sc_core::SC_ZERO_TIME);
+    });
+    f.regs.on_w1sc(reg::CMD_DB, [this, fn](uint32_t bits) {
+        function& g = *m_fns[fn];
+        const uint32_t st = g.regs.get(reg::DEV_STATUS);
+        // Commands are accepted only when READY and not fatal, one at a time.
+        if (!reg::CMD_DB_GO.get(bits) || !reg::DEV_STATUS_READY.get(st) || m_fatal) return;
+        if (reg::DEV_STATUS_CMD_BUSY.get(st)) return;
+        const uint64_t addr = (uint64_t{g.regs.get(reg::CMD_ADDR_HI)} << 32) |
+                              g.regs.get(reg::CMD_ADDR_LO);
+        set_status_bit(reg::DEV_STATUS_CMD_BUSY, true);
+        m_cmds.emplace_back(fn, addr);
+        m_cmd_ev.notify(sc_core::SC_ZERO_TIME);
+    });
+    f.cfg.on_msix_control_change([this, fn](bool enabled, bool masked) {
+        for (const auto& m : m_fns[fn]->msix.release_pending(enabled, masked)) {
+            m_msix_out.emplace_back(fn, m);
+        }
+        m_msix_ev.notify(sc_core::SC_ZERO_TIME);
+    });
+}
+
+void adapter::set_status_bit(const spec::field& f, bool v) {
+    bar0_regs& r = m_fns[0]->regs;
+    r.set(reg::DEV_STATUS, static_cast<uint32_t>(f.set(r.get(reg::DEV_STATUS), v ? 1 : 0)));
+}
+
+void adapter::enter_fatal(spec::syndrome s) {
+    m_fatal = true;
+    m_fns[0]->regs.set(reg::SYNDROME, static_cast<uint32_t>(s));
+    set_status_bit(reg::DEV_STATUS_FATAL, true);
+}
+
+// ---- transport -------------------------------------------------------------------------------
+
+void adapter::cfg_b_transport(tlm::tlm_generic_payload& p, sc_time&) {
+    auto* ext = p.get_extension<pcie_ext>();
+    const unsigned len = p.get_data_length();
+    if (ext == nullptr || ext->fn >= m_fns.size() || len > 4 || p.get_byte_enable_ptr()) {
+        p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    config_space& cfg = m_fns[ext->fn]->cfg;
+    const auto off = static_cast<uint32_t>(p.get_address());
+    config_space::status st;
+    if (p.is_read()) {
+        uint32_t v = 0;
+        st = cfg.read(off, v, len);
+        std::memcpy(p.get_data_ptr(), &v, len);
+    } else {
+        uint32_t v = 0;
+        std::memcpy(&v, p.get_data_ptr(), len);
+        st = cfg.write(off, v, len);
+    }
+    p.set_response_status(st == config_space::status::ok ? tlm::TLM_OK_RESPONSE
+                                                         : tlm::TLM_ADDRESS_ERROR_RESPONSE);
+}
+
+void adapter::mmio_b_transport(tlm::tlm_generic_payload& p, sc_time&) {
+    const uint64_t addr = p.get_address();
+    const unsigned len = p.get_data_length();
+    uint8_t* data = p.get_data_ptr();
+    p.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    if (p.get_byte_enable_ptr() != nullptr) {
+        p.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+        return;
+    }
+    // Route by address to the function whose BAR0 holds it (PCIe address routing).
+    for (uint16_t fn = 0; fn < m_fns.size(); ++fn) {
+        function& f = *m_fns[fn];
+        const uint64_t base = f.cfg.bar0_base();
+        if (!f.cfg.mem_enabled() || addr < base || addr - base >= f.cfg.bar0_size()) continue;
+        const auto off = static_cast<uint32_t>(addr - base);
+        if (off < spec::bar0::REGS_SIZE) {
+            const auto st = p.is_read() ? f.regs.read(off, data, len) : f.regs.write(off, data, len);
+            if (st == bar0_regs::status::ok) p.set_response_status(tlm::TLM_OK_RESPONSE);
+            else if (st == bar0_regs::status::bad_size || st == bar0_regs::status::misaligned)
+                p.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+            return;
+        }
+        if (off >= msix_table::TABLE_OFFSET && off < msix_table::PBA_OFFSET + msix_table::PBA_BYTES) {
+            const auto st = p.is_read() ? f.msix.read(off, data, len) : f.msix.write(off, data, len);
+            if (st == msix_table::status::ok) {
+                p.set_response_status(tlm::TLM_OK_RESPONSE);
+                if (p.is_write()) {
+                    // Unmasking a vector releases its pending message (PCIe 4.0 section 6.1.4.5).
+                    for (const auto& m : f.msix.release_pending(f.cfg.msix_enabled(),
+                                                                f.cfg.msix_function_masked())) {
+                        m_msix_out.emplace_back(fn, m);
+                        m_msix_ev.notify(sc_core::SC_ZERO_TIME);
+                    }
+                }
+            } else if (st == msix_table::status::bad_size || st == msix_table::status::misaligned) {
+                p.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+            }
+            return;
+        }
+        const uint64_t db_end = uint64_t{spec::bar0::DB_OFFSET} +
+                                uint64_t{spec::bar0::DB_PAGES} * spec::bar0::DB_PAGE_SIZE;
+        if (off >= spec::bar0::DB_OFFSET && off < db_end) {
+            const uint32_t in_page = (off - spec::bar0::DB_OFFSET) % spec::bar0::DB_PAGE_SIZE;
+            if (len != 8 || in_page % 8 != 0) {
+                p.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+                return;
+            }
+            if (p.is_read()) {
+                std::memset(data, 0, len);  // doorbells are write-only
+            } else {
+                uint64_t v = 0;
+                std::memcpy(&v, data, 8);
+                doorbell(fn, in_page, v);
+            }
+            p.set_response_status(tlm::TLM_OK_RESPONSE);
+        }
+        return;
+    }
+}
+
+void adapter::doorbell(uint16_t fn, uint32_t reg_off, uint64_t v) {
+    namespace db = spec::bar0::db;
+    ++m_core.counters.doorbells;
+    auto refuse = [&] {
+        ++m_core.counters.doorbell_errors;
+        bar0_regs& r = m_fns[fn]->regs;
+        r.set(reg::DB_ERR_COUNT, r.get(reg::DB_ERR_COUNT) + 1);
+    };
+    const auto f8 = static_cast<uint8_t>(fn);
+    if (reg_off == db::SQ_DB || reg_off == db::RQ_DB) {
+        const auto qpn = static_cast<uint32_t>(db::SQ_DB_QPN.get(v));
+        const auto pi = static_cast<uint16_t>(db::SQ_DB_PI.get(v));
+        if (qpn >= spec::limits::MAX_QP) return refuse();
+        const uint16_t wqid = reg_off == db::SQ_DB ? sq_wqid(qpn) : rq_wqid(qpn);
+        const uint64_t errs = m_core.counters.doorbell_errors;
+        m_qe->db({f8, wqid, pi});
+        m_core.collect();
+        if (m_core.counters.doorbell_errors != errs) {
+            bar0_regs& r = m_fns[fn]->regs;
+            r.set(reg::DB_ERR_COUNT, r.get(reg::DB_ERR_COUNT) + 1);
+            return;
+        }
+        if (m_core.probes.doorbell) m_core.probes.doorbell(fn, wqid, pi);
+        m_qp.on_doorbell(wqid);
+    } else if (reg_off == db::CQ_DB || reg_off == db::EQ_DB) {
+        const bool cq = reg_off == db::CQ_DB;
+        const auto n = static_cast<uint32_t>(db::CQ_DB_CQN.get(v));
+        if (n >= (cq ? spec::limits::MAX_CQ : spec::limits::MAX_EQ)) return refuse();
+        qe_arm a;
+        a.fn = f8;
+        a.crid = cq ? cq_crid(n) : eq_crid(n);
+        a.ci = static_cast<uint16_t>(db::CQ_DB_CI.get(v));
+        a.arm = db::CQ_DB_ARM.get(v) != 0;
+        a.solicited = cq && db::CQ_DB_SOLICITED.get(v) != 0;
+        const uint64_t errs = m_core.counters.doorbell_errors;
+        m_qe->arm(a);
+        m_core.collect();
+        if (m_core.counters.doorbell_errors != errs) {
+            bar0_regs& r = m_fns[fn]->regs;
+            r.set(reg::DB_ERR_COUNT, r.get(reg::DB_ERR_COUNT) + 1);
+        }
+    } else {
+        refuse();  // reserved doorbell offset: ignored and counted
+    }
+}
+
+}  // namespace chio::model

@@ -1,0 +1,104 @@
+// The chio adapter: a PCIe endpoint with its command interface, doorbells, queue engine, QP
+// engine and event unit.
+//
+// Sockets (PCIe at transaction level, every payload carries a pcie_ext):
+//   cfg_socket  - configuration requests for the adapter's functions (target)
+//   mmio_socket - memory requests to the functions' BARs, decoded by address (target)
+//   dma_socket  - DMA reads and writes and MSI-X messages to the host (initiator)
+// Threads: command execution, QP engine, event unit, MSI-X sender, reset. MMIO callbacks only
+// record work and notify a thread; nothing is fetched inside them (the doorbell rule).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "tlm-model/adapter/adapter_core.h"
+#include "tlm-model/adapter/command_unit.h"
+#include "tlm-model/adapter/event_unit.h"
+#include "tlm-model/adapter/qp_engine.h"
+#include "tlm-model/pcie/bar0_regs.h"
+#include "tlm-model/pcie/config_space.h"
+#include "tlm-model/pcie/msix.h"
+#include "tlm-model/pcie/pcie_ext.h"
+#include "tlm-model/queue_engine/queue_engine.h"
+
+namespace chio::model {
+
+struct adapter_params {
+    queue_engine_kind qe_kind = queue_engine_kind::model;
+    queue_engine_options qe_options;
+    qp_engine_timing timing;
+    double reset_ns = 1000.0;  // time from DEV_CTRL.RESET (or power-on) to READY
+};
+
+// Observer of DMA traffic, for traces and scoreboards.
+using dma_probe = std::function<void(uint16_t fn, bool write, uint64_t addr, uint64_t len, bool ok)>;
+
+class adapter : public sc_core::sc_module, private dma_port {
+public:
+    tlm_utils::simple_target_socket<adapter> cfg_socket;
+    tlm_utils::simple_target_socket<adapter> mmio_socket;
+    tlm_utils::simple_initiator_socket<adapter> dma_socket;
+
+    SC_HAS_PROCESS(adapter);
+    adapter(sc_core::sc_module_name name, const adapter_params& p = {});
+    ~adapter() override;
+
+    const adapter_counters& counters() const { return m_core.counters; }
+    queue_engine& engine() { return *m_qe; }
+    adapter_probes& probes() { return m_core.probes; }
+    void set_dma_probe(dma_probe p) { m_dma_probe = std::move(p); }
+    bool fatal() const { return m_fatal; }
+
+private:
+    struct function {
+        config_space cfg;
+        msix_table msix;
+        bar0_regs regs;
+    };
+
+    // Transport callbacks.
+    void cfg_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& t);
+    void mmio_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& t);
+    void doorbell(uint16_t fn, uint32_t reg, uint64_t value);
+
+    // dma_port
+    bool read(uint16_t fn, uint64_t addr, void* dst, size_t len) override;
+    bool write(uint16_t fn, uint64_t addr, const void* src, size_t len) override;
+    void msix(uint16_t fn, unsigned vector) override;
+    bool dma(uint16_t fn, bool write, uint64_t addr, void* data, size_t len, tlp_kind kind);
+
+    // Threads.
+    void command_thread();
+    void qp_thread();
+    void event_thread();
+    void msix_thread();
+    void reset_thread();
+
+    void enter_fatal(spec::syndrome s);
+    void set_status_bit(const spec::field& f, bool v);
+    void wire_function(uint16_t fn);
+
+    adapter_params m_p;
+    std::unique_ptr<queue_engine> m_qe;
+    adapter_core m_core;
+    event_unit m_events;
+    qp_engine m_qp;
+    command_unit m_cmd;
+    std::vector<std::unique_ptr<function>> m_fns;
+
+    sc_core::sc_event m_cmd_ev;
+    sc_core::sc_event m_reset_ev;
+    sc_core::sc_event m_msix_ev;
+    std::deque<std::pair<uint16_t, uint64_t>> m_cmds;  // (fn, mailbox address)
+    std::deque<std::pair<uint16_t, msix_message>> m_msix_out;
+    dma_probe m_dma_probe;
+    bool m_fatal = false;
+};
+
+}  // namespace chio::model

@@ -1,0 +1,75 @@
+// State and services shared by the adapter's engines (command unit, QP engine, event unit).
+//
+// The engines run as SystemC threads of the adapter and call one another only through the
+// queues here: work tokens for the scheduler, events and asynchronous EQEs for the event unit,
+// QP flush requests for the QP engine. Queue-engine outputs are collected into those queues
+// after every queue-engine call (collect()), so no engine consumes another's outputs.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <systemc>
+
+#include "tlm-model/adapter/contexts.h"
+#include "tlm-model/adapter/dma_port.h"
+#include "tlm-model/queue_engine/queue_engine.h"
+
+namespace chio::model {
+
+struct async_eqe {
+    uint16_t fn = 0;
+    spec::eqe eqe{};
+};
+
+struct adapter_counters {
+    uint64_t commands = 0;
+    uint64_t command_errors = 0;
+    uint64_t doorbells = 0;
+    uint64_t doorbell_errors = 0;
+    uint64_t wqes = 0;
+    uint64_t cqes = 0;
+    uint64_t eqes = 0;
+    uint64_t msix = 0;
+    uint64_t dma_errors = 0;
+    uint64_t cq_overflows = 0;
+    uint64_t payload_bytes = 0;
+};
+
+// Observers for tracing and statistics; empty functions cost one test each.
+struct adapter_probes {
+    std::function<void(uint16_t fn, uint16_t wqid, uint16_t pi)> doorbell;
+    std::function<void(uint32_t cqn, const spec::cqe&)> cqe;
+    std::function<void(uint32_t eqn, const spec::eqe&)> eqe;
+    std::function<void(uint32_t qpn, spec::qp_state)> qp_state;
+    std::function<void(uint16_t opcode, uint8_t status)> command;
+};
+
+struct adapter_core {
+    device_contexts ctx;
+    queue_engine* qe = nullptr;
+    dma_port* dma = nullptr;
+    adapter_counters counters;
+    adapter_probes probes;
+
+    std::deque<uint16_t> work;           // send queues with work, in scheduling order
+    std::deque<qe_event> events;         // queue-engine events for the event unit
+    std::deque<async_eqe> async_events;  // asynchronous EQEs for the event unit
+    std::deque<uint32_t> flushes;        // QPs whose queues must be flushed
+    sc_core::sc_event work_ev;
+    sc_core::sc_event event_ev;
+
+    // Per function: the EQ that receives asynchronous events and command completions (the first
+    // EQ the function created), or -1.
+    std::vector<int32_t> async_eqn = std::vector<int32_t>(256, -1);
+
+    // Called with every queue-engine error output.
+    std::function<void(const qe_err&)> on_qe_error;
+
+    // Moves the queue engine's outputs into the queues above and wakes their consumers.
+    void collect();
+    void post_async(uint16_t fn, spec::eqe_type type, uint32_t data, uint32_t data2 = 0);
+    void request_flush(uint32_t qpn);
+};
+
+}  // namespace chio::model

@@ -1,0 +1,119 @@
+// The adapter's DMA initiator and its threads (command, QP engine, events, MSI-X, reset).
+#include <cstring>
+
+#include "tlm-model/adapter/adapter.h"
+#include "tlm-model/pcie/pcie_ext.h"
+
+namespace chio::model {
+
+using sc_core::sc_time;
+using sc_core::SC_NS;
+namespace reg = spec::bar0::reg;
+
+bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t len,
+                  tlp_kind kind) {
+    // A function may master the bus only with COMMAND.BUS_MASTER set (PCI 3.0 section 6.2.2).
+    if (fn >= m_fns.size() || !m_fns[fn]->cfg.bus_master() || len == 0 || len > UINT32_MAX) {
+        if (m_dma_probe) m_dma_probe(fn, is_write, addr, len, false);
+        return false;
+    }
+    tlm::tlm_generic_payload p;
+    pcie_ext ext;
+    ext.fn = fn;
+    ext.kind = kind;
+    p.set_extension(&ext);
+    p.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+    p.set_address(addr);
+    p.set_data_ptr(static_cast<unsigned char*>(data));
+    p.set_data_length(static_cast<unsigned>(len));
+    p.set_streaming_width(static_cast<unsigned>(len));
+    p.set_byte_enable_ptr(nullptr);
+    p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    dma_socket->b_transport(p, delay);
+    p.clear_extension(&ext);
+    const bool ok = p.is_response_ok();
+    if (m_dma_probe) m_dma_probe(fn, is_write, addr, len, ok);
+    sc_core::wait(delay);
+    return ok;
+}
+
+bool adapter::read(uint16_t fn, uint64_t addr, void* dst, size_t len) {
+    return dma(fn, false, addr, dst, len, tlp_kind::mem);
+}
+
+bool adapter::write(uint16_t fn, uint64_t addr, const void* src, size_t len) {
+    // The payload is copied by the target; the const_cast only satisfies the generic payload.
+    return dma(fn, true, addr, const_cast<void*>(src), len, tlp_kind::mem);
+}
+
+void adapter::msix(uint16_t fn, unsigned vector) {
+    if (fn >= m_fns.size()) return;
+    function& f = *m_fns[fn];
+    const auto r = f.msix.fire(vector, f.cfg.msix_enabled(), f.cfg.msix_function_masked());
+    if (r.st != msix_table::fire_status::sent) return;
+    m_msix_out.emplace_back(fn, r.msg);
+    m_msix_ev.notify(sc_core::SC_ZERO_TIME);
+}
+
+void adapter::msix_thread() {
+    for (;;) {
+        while (m_msix_out.empty()) sc_core::wait(m_msix_ev);
+        const auto [fn, m] = m_msix_out.front();
+        m_msix_out.pop_front();
+        uint32_t data = m.data;
+        dma(fn, true, m.addr, &data, sizeof(data), tlp_kind::msi);
+    }
+}
+
+void adapter::command_thread() {
+    for (;;) {
+        while (m_cmds.empty()) sc_core::wait(m_cmd_ev);
+        const auto [fn, addr] = m_cmds.front();
+        m_cmds.pop_front();
+        m_cmd.execute(fn, addr);
+        set_status_bit(reg::DEV_STATUS_CMD_BUSY, false);
+    }
+}
+
+void adapter::qp_thread() { m_qp.run(); }
+
+void adapter::event_thread() { m_events.run(); }
+
+void adapter::reset_thread() {
+    // Power-on behaves as a reset: READY rises reset_ns after time zero.
+    for (;;) {
+        set_status_bit(reg::DEV_STATUS_READY, false);
+        // Disable every queue the contexts know of, then forget the contexts.
+        for (uint32_t n = 0; n < m_core.ctx.qps.size(); ++n) {
+            if (!m_core.ctx.qps[n].valid) continue;
+            m_qe->wq_cfg({sq_wqid(n), false, false, 0, 0});
+            m_qe->wq_cfg({rq_wqid(n), false, false, 0, 0});
+        }
+        for (uint32_t n = 0; n < m_core.ctx.cqs.size(); ++n) {
+            if (m_core.ctx.cqs[n].valid) m_qe->cr_cfg({cq_crid(n), false, 0, 0, 0});
+        }
+        for (uint32_t n = 0; n < m_core.ctx.eqs.size(); ++n) {
+            if (m_core.ctx.eqs[n].valid) m_qe->cr_cfg({eq_crid(n), false, 0, 0, 0});
+        }
+        m_cmd.reset();
+        m_core.collect();
+        m_core.work.clear();
+        m_core.events.clear();
+        m_core.async_events.clear();
+        m_core.flushes.clear();
+        m_core.async_eqn.assign(m_core.async_eqn.size(), -1);
+        m_cmds.clear();
+        m_fatal = false;
+        for (auto& f : m_fns) {
+            // The register file returns to reset values except the mailbox address, which the
+            // driver programs again anyway.
+            f->regs.reset();
+        }
+        sc_core::wait(sc_time(m_p.reset_ns, SC_NS));
+        set_status_bit(reg::DEV_STATUS_READY, true);
+        sc_core::wait(m_reset_ev);
+    }
+}
+
+}  // namespace chio::model

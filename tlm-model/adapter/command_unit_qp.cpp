@@ -1,0 +1,151 @@
+// The queue-pair commands of the command unit: CREATE_QP, MODIFY_QP, QUERY_QP, DESTROY_QP.
+#include <cstring>
+
+#include "tlm-model/adapter/command_unit.h"
+#include "tlm-model/adapter/qp_state_machine.h"
+
+namespace chio::model {
+
+namespace cmd = spec::cmd;
+using cmd::status;
+
+namespace {
+
+template <typename T>
+T load(const uint8_t* p) {
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    return v;
+}
+
+constexpr uint32_t field(uint32_t index) { return index + 1; }
+
+// The first two QP numbers are reserved (InfiniBand's QP0 and QP1).
+constexpr uint32_t FIRST_QPN = 2;
+constexpr uint32_t QPN_LIMIT = 1u << 24;  // QPNs are 24-bit on the wire
+
+}  // namespace
+
+command_unit::result command_unit::create_qp(uint16_t fn, const uint8_t* in, uint8_t* out) {
+    const auto i = load<cmd::create_qp_in>(in);
+    const auto type = static_cast<spec::qp_type>(i.qp_type);
+    if (type != spec::qp_type::RC && type != spec::qp_type::UD) return {status::BAD_PARAM, field(0)};
+    cq_ctx* scq = m_core.ctx.cq(i.send_cqn);
+    if (scq == nullptr || scq->fn != fn) return {status::BAD_RES, field(1)};
+    cq_ctx* rcq = m_core.ctx.cq(i.recv_cqn);
+    if (rcq == nullptr || rcq->fn != fn) return {status::BAD_RES, field(2)};
+    const uint32_t max_log = spec::limits::MAX_WQ_LOG_SIZE;
+    if (i.sq_log_size == 0) return {status::BAD_PARAM, field(3)};
+    if (i.sq_log_size > max_log) return {status::LIM_ERR, field(3)};
+    if (i.rq_log_size == 0) return {status::BAD_PARAM, field(4)};
+    if (i.rq_log_size > max_log) return {status::LIM_ERR, field(4)};
+    if (i.pd >= spec::limits::MAX_PD) return {status::BAD_PARAM, field(5)};
+    if (i.sq_addr == 0 || i.sq_addr % sizeof(spec::send_wqe) != 0) return {status::BAD_PARAM, field(6)};
+    if (i.rq_addr == 0 || i.rq_addr % sizeof(spec::recv_wqe) != 0) return {status::BAD_PARAM, field(7)};
+    if (i.db_rec_addr % sizeof(spec::db_record) != 0) return {status::BAD_PARAM, field(8)};
+
+    auto& qps = m_core.ctx.qps;
+    for (uint32_t n = FIRST_QPN; n < qps.size(); ++n) {
+        if (qps[n].valid) continue;
+        qp_ctx& q = qps[n];
+        q = qp_ctx{};
+        q.valid = true;
+        q.fn = fn;
+        q.type = type;
+        q.state = spec::qp_state::RESET;
+        q.send_cqn = i.send_cqn;
+        q.recv_cqn = i.recv_cqn;
+        q.sq_log_size = static_cast<uint8_t>(i.sq_log_size);
+        q.rq_log_size = static_cast<uint8_t>(i.rq_log_size);
+        q.pd = i.pd;
+        q.sq_addr = i.sq_addr;
+        q.rq_addr = i.rq_addr;
+        q.db_rec_addr = i.db_rec_addr;
+        ++scq->qp_refs;
+        ++rcq->qp_refs;
+        cmd::create_qp_out o{};
+        o.qpn = n;
+        std::memcpy(out, &o, sizeof(o));
+        return {};
+    }
+    return {status::NO_RES, 0};
+}
+
+command_unit::result command_unit::modify_qp(uint16_t fn, const uint8_t* in) {
+    const auto i = load<cmd::modify_qp_in>(in);
+    qp_ctx* q = m_core.ctx.qp(i.qpn);
+    if (q == nullptr || q->fn != fn) return {status::BAD_RES, field(0)};
+    namespace a = spec::qp_attr;
+    const uint32_t known = a::STATE | a::ACCESS_FLAGS | a::PORT | a::QKEY | a::PATH_MTU |
+                           a::RQ_PSN | a::SQ_PSN | a::DEST_QPN;
+    if (i.attr_mask & ~known) return {status::BAD_PARAM, field(2)};
+    const spec::qp_state cur = q->state;
+    spec::qp_state next = cur;
+    if (i.attr_mask & a::STATE) {
+        if (i.new_state > static_cast<uint32_t>(spec::qp_state::ERR)) {
+            return {status::BAD_PARAM, field(1)};
+        }
+        next = static_cast<spec::qp_state>(i.new_state);
+    }
+    switch (check_transition(q->type, cur, next, i.attr_mask)) {
+        case transition_check::illegal_transition: return {status::BAD_QP_STATE, field(1)};
+        case transition_check::bad_attrs: return {status::BAD_PARAM, field(2)};
+        case transition_check::ok: break;
+    }
+    // Validate every supplied value before changing anything: a failed modify changes nothing.
+    if ((i.attr_mask & a::DEST_QPN) && i.dest_qpn >= QPN_LIMIT) return {status::BAD_PARAM, field(3)};
+    if ((i.attr_mask & a::RQ_PSN) && i.rq_psn >= QPN_LIMIT) return {status::BAD_PARAM, field(4)};
+    if ((i.attr_mask & a::SQ_PSN) && i.sq_psn >= QPN_LIMIT) return {status::BAD_PARAM, field(5)};
+    if ((i.attr_mask & a::PATH_MTU) &&
+        (i.path_mtu < static_cast<uint32_t>(spec::path_mtu::MTU_256) ||
+         i.path_mtu > static_cast<uint32_t>(spec::path_mtu::MTU_4096))) {
+        return {status::BAD_PARAM, field(6)};
+    }
+    if ((i.attr_mask & a::PORT) && (i.port == 0 || i.port > spec::limits::NUM_PORTS)) {
+        return {status::BAD_PARAM, field(7)};
+    }
+
+    if (i.attr_mask & a::DEST_QPN) q->attrs.dest_qpn = i.dest_qpn;
+    if (i.attr_mask & a::RQ_PSN) q->attrs.rq_psn = i.rq_psn;
+    if (i.attr_mask & a::SQ_PSN) q->attrs.sq_psn = i.sq_psn;
+    if (i.attr_mask & a::PATH_MTU) q->attrs.path_mtu = i.path_mtu;
+    if (i.attr_mask & a::PORT) q->attrs.port = i.port;
+    if (i.attr_mask & a::ACCESS_FLAGS) q->attrs.access_flags = i.access_flags;
+    if (i.attr_mask & a::QKEY) q->attrs.qkey = i.qkey;
+    q->state = next;
+    if (next != cur || next == spec::qp_state::RESET) m_on_transition(i.qpn, cur, next);
+    return {};
+}
+
+command_unit::result command_unit::query_qp(uint16_t fn, const uint8_t* in, uint8_t* out) {
+    const auto i = load<cmd::query_qp_in>(in);
+    const qp_ctx* q = m_core.ctx.qp(i.qpn);
+    if (q == nullptr || q->fn != fn) return {status::BAD_RES, field(0)};
+    cmd::query_qp_out o{};
+    o.state = static_cast<uint32_t>(q->state);
+    o.dest_qpn = q->attrs.dest_qpn;
+    o.rq_psn = q->attrs.rq_psn;
+    o.sq_psn = q->attrs.sq_psn;
+    o.path_mtu = q->attrs.path_mtu;
+    o.port = q->attrs.port;
+    o.access_flags = q->attrs.access_flags;
+    o.qkey = q->attrs.qkey;
+    std::memcpy(out, &o, sizeof(o));
+    return {};
+}
+
+command_unit::result command_unit::destroy_qp(uint16_t fn, const uint8_t* in) {
+    const auto i = load<cmd::destroy_qp_in>(in);
+    qp_ctx* q = m_core.ctx.qp(i.qpn);
+    if (q == nullptr || q->fn != fn) return {status::BAD_RES, field(0)};
+    // Destroy is a move to RESET (queues disabled, nothing completes afterwards) plus freeing.
+    const spec::qp_state cur = q->state;
+    q->state = spec::qp_state::RESET;
+    m_on_transition(i.qpn, cur, spec::qp_state::RESET);
+    if (cq_ctx* c = m_core.ctx.cq(q->send_cqn)) --c->qp_refs;
+    if (cq_ctx* c = m_core.ctx.cq(q->recv_cqn)) --c->qp_refs;
+    *q = qp_ctx{};
+    return {};
+}
+
+}  // namespace chio::model

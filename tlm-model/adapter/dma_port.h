@@ -1,0 +1,23 @@
+// How the adapter's engines reach host memory and raise interrupts: through the PCIe endpoint.
+//
+// Contract: read() and write() must be called from a SystemC thread; they block for the
+// simulated time the transfer takes and return false when the access failed (unsupported
+// request, completer abort, bus mastering disabled); on failure no data is used. msix() sends
+// vector n of function fn, or sets its pending bit when masked. Every call carries the function
+// whose resource is being served, so the host side can check and translate it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace chio::model {
+
+class dma_port {
+public:
+    virtual ~dma_port() = default;
+    virtual bool read(uint16_t fn, uint64_t addr, void* dst, size_t len) = 0;
+    virtual bool write(uint16_t fn, uint64_t addr, const void* src, size_t len) = 0;
+    virtual void msix(uint16_t fn, unsigned vector) = 0;
+};
+
+}  // namespace chio::model

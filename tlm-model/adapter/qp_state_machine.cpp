@@ -1,0 +1,102 @@
+#include "tlm-model/adapter/qp_state_machine.h"
+
+namespace chio::model {
+
+namespace {
+
+using spec::qp_state;
+namespace a = spec::qp_attr;
+
+struct rule {
+    bool legal = false;
+    uint32_t rc_req = 0, rc_opt = 0;
+    uint32_t ud_req = 0, ud_opt = 0;
+};
+
+constexpr int N = 7;  // RESET .. ERR
+
+// rules[cur][next]
+rule make_rule(qp_state cur, qp_state next) {
+    rule r;
+    const auto c = cur, n = next;
+    // Any state may go to RESET or ERR with no attributes.
+    if (n == qp_state::RESET || n == qp_state::ERR) {
+        r.legal = true;
+        return r;
+    }
+    switch (c) {
+        case qp_state::RESET:
+            if (n == qp_state::INIT) {
+                r.legal = true;
+                r.rc_req = a::PORT | a::ACCESS_FLAGS;
+                r.ud_req = a::PORT | a::QKEY;
+            }
+            break;
+        case qp_state::INIT:
+            if (n == qp_state::INIT) {
+                r.legal = true;
+                r.rc_opt = a::PORT | a::ACCESS_FLAGS;
+                r.ud_opt = a::PORT | a::QKEY;
+            } else if (n == qp_state::RTR) {
+                r.legal = true;
+                r.rc_req = a::PATH_MTU | a::DEST_QPN | a::RQ_PSN;
+                r.rc_opt = a::ACCESS_FLAGS;
+                r.ud_opt = a::QKEY;
+            }
+            break;
+        case qp_state::RTR:
+            if (n == qp_state::RTS) {
+                r.legal = true;
+                r.rc_req = a::SQ_PSN;
+                r.rc_opt = a::ACCESS_FLAGS;
+                r.ud_req = a::SQ_PSN;
+                r.ud_opt = a::QKEY;
+            }
+            break;
+        case qp_state::RTS:
+            if (n == qp_state::RTS) {
+                r.legal = true;
+                r.rc_opt = a::ACCESS_FLAGS;
+                r.ud_opt = a::QKEY;
+            } else if (n == qp_state::SQD) {
+                r.legal = true;
+            }
+            break;
+        case qp_state::SQD:
+            if (n == qp_state::RTS || n == qp_state::SQD) {
+                r.legal = true;
+                r.rc_opt = a::ACCESS_FLAGS;
+                r.ud_opt = a::QKEY;
+            }
+            break;
+        case qp_state::SQE:
+            if (n == qp_state::RTS) {
+                r.legal = true;
+                r.rc_opt = a::ACCESS_FLAGS;
+                r.ud_opt = a::QKEY;
+            }
+            break;
+        case qp_state::ERR:
+            break;
+    }
+    return r;
+}
+
+}  // namespace
+
+transition_check check_transition(spec::qp_type type, qp_state cur, qp_state next,
+                                  uint32_t mask) {
+    const auto ci = static_cast<uint32_t>(cur), ni = static_cast<uint32_t>(next);
+    if (ci >= N || ni >= N) return transition_check::illegal_transition;
+    const rule r = make_rule(cur, next);
+    if (!r.legal) return transition_check::illegal_transition;
+    const bool rc = type == spec::qp_type::RC;
+    const uint32_t req = rc ? r.rc_req : r.ud_req;
+    const uint32_t opt = rc ? r.rc_opt : r.ud_opt;
+    const uint32_t attrs = mask & ~a::STATE;
+    if ((attrs & req) != req) return transition_check::bad_attrs;
+    if ((attrs & ~(req | opt)) != 0) return transition_check::bad_attrs;
+    return transition_check::ok;
+}
+
+}  // namespace chio::model
