@@ -1,0 +1,86 @@
+// The run's waveform writer: one VCD (or FST) file holding the model's own signals and the
+// signals of any Verilator VCD registered with add_vcd(), on one time axis in picoseconds.
+//
+// Contract
+// - Cost when tracing is off: blocks hold a `tracer*` that is null and guard every call with
+//   `if (m_tracer)`; no tracer object, buffer or file exists, so the cost is one predictable
+//   branch per traced event.
+// - add(scope, name, width) declares a signal. The scope is the dot-separated hierarchy
+//   ("host0.adapter0.pf0"); each level becomes a nested $scope. Width is 1..64 bits. A signal may
+//   be added at any time before close(); it shows as x until its first set().
+// - set(s, value, time_ps) records a value change. Calls must come in non-decreasing time order,
+//   because a VCD lists changes in time order and the writer streams them to disk in chunks
+//   instead of sorting the whole run in memory. A time earlier than the last one is clamped to
+//   the last one and counted (clamped_count()), so a stray late event shifts in time instead of
+//   corrupting the file. Bits above the width are dropped; a set() that repeats the signal's
+//   current value writes nothing.
+// - add_vcd(path) registers a VCD written by Verilator (VerilatedVcdC, timescale 1 ps, time in
+//   the same simulated picoseconds as set()). It is read at close(), so the Verilated model's
+//   trace must be closed before this tracer is. Its scopes keep their names (Verilator's top is
+//   "TOP"), its identifier codes are renumbered after ours, and its value changes are merged
+//   with ours by timestamp into the one output file.
+// - close() writes the output. If the path ends in ".fst", a VCD is written next to it
+//   (path + ".tmp.vcd"), converted with `vcd2fst` from the gtkwave package, and deleted. The
+//   constructor already checks that vcd2fst is on PATH, so a long run does not end in an error.
+// - Errors (bad arguments, unwritable files, a malformed VCD to merge, a failed conversion) throw
+//   std::invalid_argument or std::runtime_error with one line naming the value or file.
+// - Not thread-safe: SystemC runs all processes on one OS thread.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace chio::model {
+
+class tracer {
+public:
+    // Handle to a declared signal; valid only with the tracer that returned it.
+    struct signal {
+        uint32_t index = UINT32_MAX;
+    };
+
+    explicit tracer(std::string path);
+    ~tracer();  // calls close() if needed; an error there is printed, since it cannot be thrown
+    tracer(const tracer&) = delete;
+    tracer& operator=(const tracer&) = delete;
+
+    signal add(const std::string& scope, const std::string& name, unsigned width);
+    void set(signal s, uint64_t value, uint64_t time_ps);
+    void add_vcd(const std::string& vcd_path);
+    void close();
+
+    // Number of set() calls whose time went backwards and was clamped.
+    uint64_t clamped_count() const { return m_clamped; }
+
+private:
+    struct signal_info {
+        std::string scope;
+        std::string name;
+        unsigned width;
+        std::string code;  // VCD identifier code
+        uint64_t value = 0;
+        bool has_value = false;
+    };
+
+    void flush();
+    void write_output();
+
+    std::string m_path;       // what the user asked for (.vcd or .fst)
+    std::string m_vcd_path;   // the VCD written at close(): m_path, or a temporary for .fst
+    std::string m_body_path;  // our value changes, spooled here until close()
+    bool m_fst = false;
+    std::ofstream m_body;
+    std::string m_buf;  // value changes not yet written to m_body
+    std::vector<signal_info> m_signals;
+    std::set<std::string> m_names;  // "scope.name" of every signal, to refuse duplicates
+    std::vector<std::string> m_vcds;
+    uint64_t m_time = 0;
+    bool m_time_written = false;  // m_buf or m_body already holds the timestamp m_time
+    uint64_t m_clamped = 0;
+    bool m_closed = false;
+};
+
+}  // namespace chio::model
