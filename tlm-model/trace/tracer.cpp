@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -100,7 +101,7 @@ tracer::~tracer() {
     try {
         close();
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "chio: tracer: %s\n", e.what());
+        std::fprintf(stderr, "chio: %s\n", e.what());
     }
 }
 
@@ -154,9 +155,10 @@ void tracer::set(signal s, uint64_t value, uint64_t time_ps) {
     sig.value = value;
     sig.has_value = true;
     if (!m_time_written) {
-        m_buf += '#';
-        m_buf += std::to_string(m_time);
-        m_buf += '\n';
+        char stamp[24] = {'#'};
+        const auto end = std::to_chars(stamp + 1, stamp + sizeof(stamp) - 1, m_time).ptr;
+        *end = '\n';
+        m_buf.append(stamp, end + 1);
         m_time_written = true;
     }
     if (sig.width == 1) {
