@@ -10,6 +10,10 @@ using sc_core::sc_time;
 using sc_core::SC_NS;
 namespace reg = spec::bar0::reg;
 
+namespace {
+constexpr size_t MAX_PENDING_COMMANDS = 4;
+}  // namespace
+
 adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
     : sc_module(name),
       cfg_socket("cfg_socket"),
@@ -46,9 +50,14 @@ void adapter::wire_function(uint16_t fn) {
     f.regs.on_w1sc(reg::CMD_DB, [this, fn](uint32_t bits) {
         function& g = *m_fns[fn];
         const uint32_t st = g.regs.get(reg::DEV_STATUS);
-        // Commands are accepted only when READY and not fatal, one at a time.
+        // Commands are accepted only when READY and not fatal. A GO that arrives while the
+        // previous command finishes (the driver saw its owner byte before the device retired it)
+        // waits its turn; a storm of GOs is bounded.
         if (!reg::CMD_DB_GO.get(bits) || !reg::DEV_STATUS_READY.get(st) || m_fatal) return;
-        if (reg::DEV_STATUS_CMD_BUSY.get(st)) return;
+        if (m_cmds.size() >= MAX_PENDING_COMMANDS) {
+            ++m_core.counters.command_errors;
+            return;
+        }
         const uint64_t addr = (uint64_t{g.regs.get(reg::CMD_ADDR_HI)} << 32) |
                               g.regs.get(reg::CMD_ADDR_LO);
         set_status_bit(reg::DEV_STATUS_CMD_BUSY, true);

@@ -72,7 +72,7 @@ void adapter::command_thread() {
         const auto [fn, addr] = m_cmds.front();
         m_cmds.pop_front();
         m_cmd.execute(fn, addr);
-        set_status_bit(reg::DEV_STATUS_CMD_BUSY, false);
+        if (m_cmds.empty()) set_status_bit(reg::DEV_STATUS_CMD_BUSY, false);
     }
 }
 
