@@ -1,8 +1,7 @@
-// Input arbiter of the queue engine: picks one valid input stream per clock, by fixed priority
-// (the op encoding of chio_qe_pkg::op_e: configuration, commits, requests, then doorbells), and
-// hands it to the pipeline when the pipeline can take it. Fixed priority is enough here: each
-// stream's producer waits on its own ready, and the guest doorbell streams come last so that they
-// can never hold back internal traffic.
+// Input arbiter of the queue engine: picks one valid input stream per clock and hands it to the
+// pipeline when the pipeline can take it. Round robin: the search starts after the stream granted
+// last, so a saturated stream (e.g. back-to-back commits) cannot starve another (e.g. guest
+// doorbells); each stream waits at most NumOps - 1 grants.
 `default_nettype none
 
 module chio_qe_in_arb
@@ -19,20 +18,36 @@ module chio_qe_in_arb
   output      logic valid_o,
   output      op_t  op_o
 );
+  localparam int unsigned IdxBits = $clog2(NumOps);
+  typedef logic [IdxBits-1:0] op_idx_t;
+
   logic [NumOps-1:0] grant;
+  op_idx_t           first_q, granted;  // search start; the stream granted this clock
 
   always_comb begin
     grant = '0;
+    granted = first_q;
     valid_o = 1'b0;
-    op_o = op_i[0];
-    for (int unsigned k = 0; k < NumOps; k++) begin
+    for (int unsigned i = 0; i < NumOps; i++) begin
+      op_idx_t k;
+      k = first_q + op_idx_t'(i);  // wraps: NumOps is a power of two
       if (valid_i[k] && !valid_o) begin
         grant[k] = 1'b1;
+        granted = k;
         valid_o = 1'b1;
-        op_o = op_i[k];
       end
     end
+    op_o = op_i[granted];
     for (int unsigned k = 0; k < NumOps; k++) ready_o[k] = take_i && grant[k];
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) first_q <= '0;
+    else if (take_i && valid_o) first_q <= granted + op_idx_t'(1);
+  end
+
+  if (NumOps != (1 << IdxBits)) begin : gen_num_ops_check
+    $error("chio_qe_in_arb: NumOps must be a power of two (index wrap)");
   end
 
 `ifndef SYNTHESIS

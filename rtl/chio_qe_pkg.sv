@@ -22,9 +22,7 @@ package chio_qe_pkg;
   typedef logic [SeamLogSizeBits-1:0] seam_lsz_t;
   typedef logic [TargetBits-1:0] target_t;
 
-  // One accepted input, whatever its stream. The encoding is also the arbitration priority
-  // (lowest first): configuration, then commits (they free slots), then requests, then guest
-  // doorbells.
+  // One accepted input, whatever its stream; also the index of the stream at the arbiter.
   typedef enum logic [2:0] {
     OP_WQ_CFG     = 3'd0,
     OP_CR_CFG     = 3'd1,
