@@ -3,7 +3,9 @@
 
 #include <stdexcept>
 
+#include "tlm-model/queue_engine/queue_engine_lockstep.h"
 #include "tlm-model/queue_engine/queue_engine_ref.h"
+#include "tlm-model/queue_engine/queue_engine_rtl.h"
 
 namespace chio::model {
 
@@ -32,15 +34,15 @@ const char* to_string(queue_engine_kind k) {
 
 std::unique_ptr<queue_engine> make_queue_engine(queue_engine_kind k,
                                                 const queue_engine_options& opt) {
-    (void)opt;  // only the RTL-backed engines use the options
     switch (k) {
         case queue_engine_kind::model:
             return std::make_unique<queue_engine_ref>();
         case queue_engine_kind::rtl:
+            return std::make_unique<queue_engine_rtl>(opt);
         case queue_engine_kind::lockstep:
-            break;
+            return std::make_unique<queue_engine_lockstep>(opt);
     }
-    throw std::invalid_argument(std::string("queue engine kind not built yet: ") + to_string(k));
+    throw std::invalid_argument("unknown queue engine kind");
 }
 
 }  // namespace chio::model
