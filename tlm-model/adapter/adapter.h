@@ -70,8 +70,12 @@ private:
     // dma_port
     bool read(uint16_t fn, uint64_t addr, void* dst, size_t len) override;
     bool write(uint16_t fn, uint64_t addr, const void* src, size_t len) override;
+    bool post_write(uint16_t fn, uint64_t addr, const void* src, size_t len,
+                    sc_core::sc_time& delay) override;
     void msix(uint16_t fn, unsigned vector) override;
-    bool dma(uint16_t fn, bool write, uint64_t addr, void* data, size_t len, tlp_kind kind);
+    // One DMA transaction. With `posted` set, the delay is returned instead of waited for.
+    bool dma(uint16_t fn, bool write, uint64_t addr, void* data, size_t len, tlp_kind kind,
+             sc_core::sc_time* posted = nullptr);
 
     // Threads.
     void command_thread();

@@ -11,7 +11,7 @@ using sc_core::SC_NS;
 namespace reg = spec::bar0::reg;
 
 bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t len,
-                  tlp_kind kind) {
+                  tlp_kind kind, sc_time* posted) {
     // A function may master the bus only with COMMAND.BUS_MASTER set (PCI 3.0 section 6.2.2).
     if (fn >= m_fns.size() || !m_fns[fn]->cfg.bus_master() || len == 0 || len > UINT32_MAX) {
         if (m_dma_probe) m_dma_probe(fn, is_write, addr, len, false);
@@ -34,7 +34,11 @@ bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t 
     p.clear_extension(&ext);
     const bool ok = p.is_response_ok();
     if (m_dma_probe) m_dma_probe(fn, is_write, addr, len, ok);
-    sc_core::wait(delay);
+    if (posted != nullptr) {
+        *posted = delay;
+    } else {
+        sc_core::wait(delay);
+    }
     return ok;
 }
 
@@ -45,6 +49,11 @@ bool adapter::read(uint16_t fn, uint64_t addr, void* dst, size_t len) {
 bool adapter::write(uint16_t fn, uint64_t addr, const void* src, size_t len) {
     // The payload is copied by the target; the const_cast only satisfies the generic payload.
     return dma(fn, true, addr, const_cast<void*>(src), len, tlp_kind::mem);
+}
+
+bool adapter::post_write(uint16_t fn, uint64_t addr, const void* src, size_t len, sc_time& delay) {
+    delay = sc_core::SC_ZERO_TIME;
+    return dma(fn, true, addr, const_cast<void*>(src), len, tlp_kind::mem, &delay);
 }
 
 void adapter::msix(uint16_t fn, unsigned vector) {

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <systemc>
 
 namespace chio::model {
 
@@ -17,6 +18,12 @@ public:
     virtual ~dma_port() = default;
     virtual bool read(uint16_t fn, uint64_t addr, void* dst, size_t len) = 0;
     virtual bool write(uint16_t fn, uint64_t addr, const void* src, size_t len) = 0;
+    // A posted write whose completion the caller waits for itself: returns at once with the
+    // time the write takes in `delay`. The data is visible to the host from the call on, so a
+    // caller that must update its own state "when the write is issued" (a ring's committed
+    // index) does so before waiting; otherwise the host could act on the entry first.
+    virtual bool post_write(uint16_t fn, uint64_t addr, const void* src, size_t len,
+                            sc_core::sc_time& delay) = 0;
     virtual void msix(uint16_t fn, unsigned vector) = 0;
 };
 

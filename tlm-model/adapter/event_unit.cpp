@@ -23,17 +23,19 @@ bool event_unit::write_cqe(uint32_t cqn, spec::cqe cqe, bool solicited) {
     cqe.owner = r.phase ? 1 : 0;
     const uint64_t addr = cq->ring + (r.index & ((1u << cq->log_size) - 1)) * sizeof(spec::cqe);
     const uint16_t fn = cq->fn;
-    if (!m_core.dma->write(fn, addr, &cqe, sizeof(cqe))) {
+    sc_core::sc_time delay;
+    if (!m_core.dma->post_write(fn, addr, &cqe, sizeof(cqe), delay)) {
         // A CQE that cannot be written leaves the CQ unusable (catalogue G5).
         ++m_core.counters.dma_errors;
         cq->error = true;
         m_core.post_async(fn, spec::eqe_type::CQ_ERROR, cqn);
+        sc_core::wait(delay);
         return false;
     }
-    // The CQ may have been destroyed while the write was in flight; then nothing is committed.
-    if (!cq->valid) return false;
+    // Committed as the write is issued: the driver may see the entry and free its slot at once.
     m_core.qe->cq_commit({cq_crid(cqn), solicited});
     m_core.collect();
+    sc_core::wait(delay);
     ++m_core.counters.cqes;
     if (m_core.probes.cqe) m_core.probes.cqe(cqn, cqe);
     return true;
@@ -51,14 +53,16 @@ bool event_unit::write_eqe(uint32_t eqn, spec::eqe eqe) {
     if (r.status != status::OK) return false;
     eqe.owner = r.phase ? 1 : 0;
     const uint64_t addr = eq->ring + (r.index & ((1u << eq->log_size) - 1)) * sizeof(spec::eqe);
-    if (!m_core.dma->write(eq->fn, addr, &eqe, sizeof(eqe))) {
+    sc_core::sc_time delay;
+    if (!m_core.dma->post_write(eq->fn, addr, &eqe, sizeof(eqe), delay)) {
         ++m_core.counters.dma_errors;
         m_fatal(spec::syndrome::ENGINE_FATAL);
+        sc_core::wait(delay);
         return false;
     }
-    if (!eq->valid) return false;
     m_core.qe->cq_commit({eq_crid(eqn), false});
     m_core.collect();
+    sc_core::wait(delay);
     ++m_core.counters.eqes;
     if (m_core.probes.eqe) m_core.probes.eqe(eqn, eqe);
     return true;
