@@ -271,6 +271,27 @@ def gen_cpp(spec):
             o.append("}")
         o.append("")
 
+    # the wire
+    r = d["roce"]
+    o.append("namespace roce {")
+    for k, v in r.items():
+        if isinstance(v, int):
+            o.append(f"inline constexpr uint32_t {upper(k)} = 0x{v:X};")
+    for kind, tname in (("bth_opcodes", "opcode"), ("aeth_syndromes", "aeth_syndrome")):
+        o.append(f"enum class {tname} : uint8_t {{")
+        for e in r[kind]:
+            o.append(f"    {e['name']} = 0x{e['value']:02X},")
+        o.append("};")
+        o.append(f"constexpr const char* to_string({tname} v) {{")
+        o.append("    switch (v) {")
+        for e in r[kind]:
+            o.append(f'        case {tname}::{e["name"]}: return "{e["name"]}";')
+        o.append("    }")
+        o.append('    return "?";')
+        o.append("}")
+    o.append("}  // namespace roce")
+    o.append("")
+
     # formats
     structs = {}
     for fmt in d["formats"]:
@@ -531,6 +552,22 @@ def gen_md(spec):
         for f in fmt["fields"]:
             w = f"{f['type']}[{spec.resolve(f['count'])}]" if "type" in f else str(f["width"])
             o.append(f"| {f['offset']} | {f['name']} | {w} | {f.get('doc', '')} |")
+        o.append("")
+    r = d["roce"]
+    o.append("## The wire (RoCEv2)")
+    o.append("")
+    o.append("| item | value |")
+    o.append("|---|---|")
+    for k, v in r.items():
+        if isinstance(v, int):
+            o.append(f"| {k} | {v} |")
+    o.append("")
+    for kind in ("bth_opcodes", "aeth_syndromes"):
+        title = "BTH opcode" if kind == "bth_opcodes" else "AETH syndrome"
+        o.append(f"| {title} | value |")
+        o.append("|---|---|")
+        for e in r[kind]:
+            o.append(f"| {e['name']} | `0x{e['value']:02X}` |")
         o.append("")
     o.append("## Queue engine status and error codes")
     o.append("")
