@@ -148,11 +148,12 @@ def gen_cpp(spec):
     for k, v in p["cap_ids"].items():
         o.append(f"inline constexpr uint8_t {k} = 0x{v:02X};")
     o.append("}  // namespace cap_id")
-    for group, ns in (("config", "cfg"), ("pcie_cap", "pcie_cap"), ("msix_cap", "msix_cap")):
+    for group, ns in (("config", "cfg"), ("pcie_cap", "pcie_cap"), ("msix_cap", "msix_cap"),
+                      ("cap_header", "cap_header")):
         o.append(f"namespace {ns} {{")
         for r in p[group]:
-            o.append(f"inline constexpr uint32_t {r['name']} = 0x{r['offset']:02X};  "
-                     f"// {r['width']} bits")
+            o.append(f"inline constexpr uint32_t {r['name']} = 0x{r['offset']:02X};")
+            o.append(f"inline constexpr uint32_t {r['name']}_BYTES = {r['width'] // 8};")
             cpp_fields(o, r["name"], r.get("fields"), indent="")
         o.append(f"}}  // namespace {ns}")
     o.append("namespace msix_entry {")

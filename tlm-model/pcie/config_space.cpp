@@ -12,32 +12,24 @@ using spec::field;
 
 namespace {
 
-// --- PCI encodings that spec/chio.toml does not carry yet (reported to the spec owner). ---
-// Register widths in bytes (the toml has them as `width`, the header only as comments).
+// Access widths in bytes.
 constexpr size_t B8 = 1;
 constexpr size_t B16 = 2;
 constexpr size_t B32 = 4;
 constexpr uint32_t ALL_BITS = ~0u;  // write mask of a fully writable register (define() clips it)
-// Capability header (PCI 3.0 section 6.7): capability id, then the next pointer.
-constexpr field CAP_HDR_ID{0, 8};
-constexpr field CAP_HDR_NEXT{8, 8};
-// Header Type 0: a single-function endpoint (PCI 3.0 section 6.2.1).
-constexpr uint32_t HEADER_TYPE_0 = 0x00;
-// Interrupt Pin 0: no INTx (chio signals with MSI-X only).
-constexpr uint32_t NO_INTX_PIN = 0;
-// BAR type field value for a 64-bit memory BAR (PCI 3.0 section 6.2.5.1).
-constexpr uint32_t BAR_MEM_TYPE_64BIT = 2;
-// PCI Express Capabilities register (PCIe 4.0 section 7.5.3.2).
-constexpr uint32_t PCIE_CAP_VERSION = 2;
-constexpr uint32_t PCIE_DEV_TYPE_ENDPOINT = 0;
-// Device Control MPS/MRRS encodings (section 7.5.3.4): 128 B << value; 5 (4096 B) is the
-// largest defined value. Reset values: MPS 128 B, MRRS 512 B.
-constexpr uint32_t SIZE_ENCODING_BASE = 128;
-constexpr uint32_t SIZE_ENCODING_MAX = 5;
-constexpr uint32_t MPS_RESET = 0;
-constexpr uint32_t MRRS_RESET = 2;
-// MSI-X Table/PBA BIR: both live in BAR0.
-constexpr uint32_t MSIX_BIR = 0;
+// PCI encodings, all from spec/chio.toml ([pci] and pci.cap_header).
+constexpr field CAP_HDR_ID = spec::pci::cap_header::CAP_HDR_ID;
+constexpr field CAP_HDR_NEXT = spec::pci::cap_header::CAP_HDR_NEXT;
+constexpr uint32_t HEADER_TYPE_0 = spec::pci::HEADER_TYPE_VALUE;
+constexpr uint32_t NO_INTX_PIN = spec::pci::INTERRUPT_PIN_VALUE;
+constexpr uint32_t BAR_MEM_TYPE_64BIT = spec::pci::BAR_MEM_TYPE_64;
+constexpr uint32_t PCIE_CAP_VERSION = spec::pci::PCIE_CAP_VERSION;
+constexpr uint32_t PCIE_DEV_TYPE_ENDPOINT = spec::pci::PCIE_DEV_TYPE_ENDPOINT;
+constexpr uint32_t SIZE_ENCODING_BASE = spec::pci::SIZE_ENCODING_BASE;
+constexpr uint32_t SIZE_ENCODING_MAX = spec::pci::SIZE_ENCODING_MAX;
+constexpr uint32_t MPS_RESET = spec::pci::MPS_RESET;
+constexpr uint32_t MRRS_RESET = spec::pci::MRRS_RESET;
+constexpr uint32_t MSIX_BIR = spec::pci::MSIX_BIR;
 
 constexpr uint64_t BAR0_BYTES = uint64_t{1} << spec::pci::BAR0_SIZE_LOG2;
 constexpr uint64_t BAR0_SIZE_MASK = ~(BAR0_BYTES - 1);
