@@ -175,7 +175,12 @@ bool device::retire(const spec::cqe& c) {
     auto it = m_qps.find(c.qpn);
     if (it == m_qps.end()) return false;
     const bool recv = c.opcode >= static_cast<uint8_t>(spec::cqe_opcode::RECV);
-    return recv ? it->second->retire_recv(c.wqe_index) : it->second->retire_send(c.wqe_index);
+    if (!recv) return it->second->retire_send(c.wqe_index);
+    if (it->second->srqn() != cmd::NO_SRQ) {
+        auto s = m_srqs.find(it->second->srqn());
+        return s != m_srqs.end() && s->second->retire(c.wqe_index);
+    }
+    return it->second->retire_recv(c.wqe_index);
 }
 
 std::unique_ptr<completion_queue> device::create_cq(unsigned log_size, cmd_result& r) {
@@ -188,9 +193,11 @@ std::unique_ptr<completion_queue> device::create_cq(unsigned log_size, cmd_resul
 
 std::unique_ptr<queue_pair> device::create_qp(spec::qp_type type, completion_queue& send_cq,
                                               completion_queue& recv_cq, unsigned sq_log_size,
-                                              unsigned rq_log_size, cmd_result& r) {
+                                              unsigned rq_log_size, cmd_result& r, uint32_t pd,
+                                              shared_receive_queue* srq) {
     auto qp = std::make_unique<queue_pair>(m_bus, db_page(0));
-    r = qp->create(*m_cmd, type, send_cq.cqn(), recv_cq.cqn(), sq_log_size, rq_log_size, 0);
+    r = qp->create(*m_cmd, type, send_cq.cqn(), recv_cq.cqn(), sq_log_size, rq_log_size, pd,
+                   srq != nullptr ? srq->srqn() : cmd::NO_SRQ);
     if (!r.ok()) return nullptr;
     m_qps[qp->qpn()] = qp.get();
     return qp;
@@ -200,6 +207,89 @@ cmd_result device::destroy_qp(queue_pair& qp) {
     const cmd_result r = qp.destroy(*m_cmd);
     if (r.ok()) m_qps.erase(qp.qpn());
     return r;
+}
+
+}  // namespace chio::drv
+
+namespace chio::drv {
+
+std::unique_ptr<shared_receive_queue> device::create_srq(uint32_t pd, unsigned log_size,
+                                                         cmd_result& r) {
+    auto srq = std::make_unique<shared_receive_queue>(m_bus, db_page(0));
+    r = srq->create(*m_cmd, pd, log_size);
+    if (!r.ok()) return nullptr;
+    m_srqs[srq->srqn()] = srq.get();
+    return srq;
+}
+
+cmd_result device::destroy_srq(shared_receive_queue& srq) {
+    const cmd_result r = srq.destroy(*m_cmd);
+    if (r.ok()) m_srqs.erase(srq.srqn());
+    return r;
+}
+
+cmd_result device::create_pd(uint32_t& pdn) {
+    cmd::create_pd_out out{};
+    const cmd_result r =
+        m_cmd->exec(cmd::opcode::CREATE_PD, nullptr, 0, &out, cmd::CREATE_PD_OUT_SIZE);
+    pdn = out.pdn;
+    return r;
+}
+
+cmd_result device::destroy_pd(uint32_t pdn) {
+    cmd::destroy_pd_in in{};
+    in.pdn = pdn;
+    return m_cmd->exec(cmd::opcode::DESTROY_PD, &in, cmd::DESTROY_PD_IN_SIZE, nullptr, 0);
+}
+
+cmd_result device::reg_mr(uint32_t pdn, uint64_t iova, uint64_t length, uint64_t pa,
+                          uint32_t access, uint32_t& lkey, uint32_t& rkey) {
+    cmd::reg_mr_in in{};
+    in.pdn = pdn;
+    in.access = access;
+    in.iova = iova;
+    in.length = length;
+    in.pa = pa;
+    cmd::reg_mr_out out{};
+    const cmd_result r =
+        m_cmd->exec(cmd::opcode::REG_MR, &in, cmd::REG_MR_IN_SIZE, &out, cmd::REG_MR_OUT_SIZE);
+    lkey = out.lkey;
+    rkey = out.rkey;
+    return r;
+}
+
+cmd_result device::dereg_mr(uint32_t lkey) {
+    cmd::dereg_mr_in in{};
+    in.lkey = lkey;
+    return m_cmd->exec(cmd::opcode::DEREG_MR, &in, cmd::DEREG_MR_IN_SIZE, nullptr, 0);
+}
+
+cmd_result device::create_ah(uint32_t pdn, uint64_t dest_mac, uint64_t gid_hi, uint64_t gid_lo,
+                             uint32_t& ahn) {
+    cmd::create_ah_in in{};
+    in.pdn = pdn;
+    in.port = 1;
+    in.dest_mac = dest_mac;
+    in.dest_gid_hi = gid_hi;
+    in.dest_gid_lo = gid_lo;
+    cmd::create_ah_out out{};
+    const cmd_result r = m_cmd->exec(cmd::opcode::CREATE_AH, &in, cmd::CREATE_AH_IN_SIZE, &out,
+                                     cmd::CREATE_AH_OUT_SIZE);
+    ahn = out.ahn;
+    return r;
+}
+
+cmd_result device::destroy_ah(uint32_t ahn) {
+    cmd::destroy_ah_in in{};
+    in.ahn = ahn;
+    return m_cmd->exec(cmd::opcode::DESTROY_AH, &in, cmd::DESTROY_AH_IN_SIZE, nullptr, 0);
+}
+
+cmd_result device::query_port(cmd::query_port_out& out) {
+    cmd::query_port_in in{};
+    in.port = 1;
+    return m_cmd->exec(cmd::opcode::QUERY_PORT, &in, cmd::QUERY_PORT_IN_SIZE, &out,
+                       cmd::QUERY_PORT_OUT_SIZE);
 }
 
 }  // namespace chio::drv

@@ -21,6 +21,7 @@
 #include "driver/completion_queue.h"
 #include "driver/event_queue.h"
 #include "driver/queue_pair.h"
+#include "driver/shared_receive_queue.h"
 
 namespace chio::drv {
 
@@ -55,10 +56,25 @@ public:
     event_queue& async_eq() { return *m_async_eq; }
 
     std::unique_ptr<completion_queue> create_cq(unsigned log_size, cmd_result& r);
+    // pd: a protection domain from create_pd(); srq: optional shared receive queue.
     std::unique_ptr<queue_pair> create_qp(spec::qp_type type, completion_queue& send_cq,
                                           completion_queue& recv_cq, unsigned sq_log_size,
-                                          unsigned rq_log_size, cmd_result& r);
+                                          unsigned rq_log_size, cmd_result& r, uint32_t pd,
+                                          shared_receive_queue* srq = nullptr);
     cmd_result destroy_qp(queue_pair& qp);
+    std::unique_ptr<shared_receive_queue> create_srq(uint32_t pd, unsigned log_size, cmd_result& r);
+    cmd_result destroy_srq(shared_receive_queue& srq);
+
+    cmd_result create_pd(uint32_t& pdn);
+    cmd_result destroy_pd(uint32_t pdn);
+    // Registers [iova, iova + length) at bus address pa with spec::access_flags bits.
+    cmd_result reg_mr(uint32_t pdn, uint64_t iova, uint64_t length, uint64_t pa, uint32_t access,
+                      uint32_t& lkey, uint32_t& rkey);
+    cmd_result dereg_mr(uint32_t lkey);
+    cmd_result create_ah(uint32_t pdn, uint64_t dest_mac, uint64_t gid_hi, uint64_t gid_lo,
+                         uint32_t& ahn);
+    cmd_result destroy_ah(uint32_t ahn);
+    cmd_result query_port(spec::cmd::query_port_out& out);
 
     // Waits (bounded) for the async EQ's interrupt, then consumes its EQEs and re-arms it.
     // Returns true when at least one EQE was consumed.
@@ -88,6 +104,7 @@ private:
     std::unique_ptr<command_channel> m_cmd;
     std::unique_ptr<event_queue> m_async_eq;
     std::map<uint32_t, queue_pair*> m_qps;
+    std::map<uint32_t, shared_receive_queue*> m_srqs;
     std::set<uint32_t> m_cq_events;
     std::set<uint32_t> m_cmd_done;
     std::deque<spec::eqe> m_async;

@@ -21,7 +21,7 @@ queue_pair::~queue_pair() {
 
 cmd_result queue_pair::create(command_channel& c, spec::qp_type type, uint32_t send_cqn,
                               uint32_t recv_cqn, unsigned sq_log_size, unsigned rq_log_size,
-                              uint32_t pd) {
+                              uint32_t pd, uint32_t srqn) {
     cmd_result r;
     const unsigned max = spec::limits::MAX_WQ_LOG_SIZE;
     if (sq_log_size == 0 || sq_log_size > max || rq_log_size == 0 || rq_log_size > max) {
@@ -45,11 +45,13 @@ cmd_result queue_pair::create(command_channel& c, spec::qp_type type, uint32_t s
     in.sq_addr = m_sq.bus;
     in.rq_addr = m_rq.bus;
     in.db_rec_addr = m_dbrec.bus;
+    in.srqn = srqn;
     cmd::create_qp_out out{};
     r = c.exec(cmd::opcode::CREATE_QP, &in, cmd::CREATE_QP_IN_SIZE, &out, cmd::CREATE_QP_OUT_SIZE);
     if (!r.ok()) return r;
     m_qpn = out.qpn;
     m_type = type;
+    m_srqn = srqn;
     m_sq_log = sq_log_size;
     m_rq_log = rq_log_size;
     m_state = qp_state::RESET;
@@ -70,6 +72,16 @@ cmd_result queue_pair::modify(command_channel& c, qp_state state, uint32_t attr_
     in.port = v.port;
     in.access_flags = v.access_flags;
     in.qkey = v.qkey;
+    namespace pk = spec::packed;
+    in.timers = static_cast<uint32_t>(
+        pk::QP_TIMERS_TIMEOUT.make(v.timeout) | pk::QP_TIMERS_RETRY_CNT.make(v.retry_cnt) |
+        pk::QP_TIMERS_RNR_RETRY.make(v.rnr_retry) |
+        pk::QP_TIMERS_MIN_RNR_TIMER.make(v.min_rnr_timer));
+    in.rd_atomic = static_cast<uint32_t>(pk::QP_RD_ATOMIC_MAX_RD_ATOMIC.make(v.max_rd_atomic) |
+                                         pk::QP_RD_ATOMIC_MAX_DEST_RD_ATOMIC.make(v.max_dest_rd_atomic));
+    in.dest_mac = v.dest_mac;
+    in.dest_gid_hi = v.dest_gid_hi;
+    in.dest_gid_lo = v.dest_gid_lo;
     const cmd_result r = c.exec(cmd::opcode::MODIFY_QP, &in, cmd::MODIFY_QP_IN_SIZE, nullptr, 0);
     if (r.ok() && (attr_mask & spec::qp_attr::STATE)) {
         if (state == qp_state::RESET) {
@@ -116,6 +128,11 @@ int queue_pair::post_send(const send_wr& wr) {
     w.wr_id = wr.wr_id;
     w.remote_addr = wr.remote_addr;
     w.rkey = wr.rkey;
+    w.compare_add = wr.compare_add;
+    w.swap = wr.swap;
+    w.ud_ah = wr.ah;
+    w.ud_qpn = wr.remote_qpn;
+    w.ud_qkey = wr.remote_qkey;
     if (inl) {
         w.inline_len = wr.inline_len;
         if (wr.inline_len) std::memcpy(w.sg_list, wr.inline_data, wr.inline_len);
@@ -133,7 +150,8 @@ int queue_pair::post_send(const send_wr& wr) {
 }
 
 int queue_pair::post_recv(const recv_wr& wr) {
-    if (!m_valid || m_state == qp_state::RESET) return EINVAL;
+    // A QP on a shared receive queue has no receive queue of its own.
+    if (!m_valid || m_state == qp_state::RESET || m_srqn != spec::cmd::NO_SRQ) return EINVAL;
     if (wr.num_sge > spec::limits::MAX_RECV_SGE) return EINVAL;
     if (recv_outstanding() >= (1u << m_rq_log)) return ENOMEM;
     spec::recv_wqe w{};

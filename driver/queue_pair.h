@@ -34,6 +34,11 @@ struct send_wr {
     uint32_t inline_len = 0;
     uint64_t remote_addr = 0;
     uint32_t rkey = 0;
+    uint64_t compare_add = 0;  // atomics: compare value, or the value to add
+    uint64_t swap = 0;         // compare-and-swap: the new value
+    uint32_t ah = 0;           // UD: address handle
+    uint32_t remote_qpn = 0;   // UD: destination QP
+    uint32_t remote_qkey = 0;  // UD: destination Q_Key
 };
 
 struct recv_wr {
@@ -51,6 +56,15 @@ struct qp_attr_values {
     uint32_t port = 1;
     uint32_t access_flags = 0;
     uint32_t qkey = 0;
+    uint32_t timeout = 14;        // 4.096 us << 14 = 67 ms
+    uint32_t retry_cnt = 7;
+    uint32_t rnr_retry = 7;       // 7: retry for ever
+    uint32_t min_rnr_timer = 12;  // 0.64 ms (IBA table 45)
+    uint32_t max_rd_atomic = 16;
+    uint32_t max_dest_rd_atomic = 16;
+    uint64_t dest_mac = 0;
+    uint64_t dest_gid_hi = 0;
+    uint64_t dest_gid_lo = 0;
 };
 
 class queue_pair {
@@ -61,7 +75,8 @@ public:
     queue_pair& operator=(const queue_pair&) = delete;
 
     cmd_result create(command_channel& cmd, spec::qp_type type, uint32_t send_cqn,
-                      uint32_t recv_cqn, unsigned sq_log_size, unsigned rq_log_size, uint32_t pd);
+                      uint32_t recv_cqn, unsigned sq_log_size, unsigned rq_log_size, uint32_t pd,
+                      uint32_t srqn = spec::cmd::NO_SRQ);
     cmd_result modify(command_channel& cmd, spec::qp_state state, uint32_t attr_mask,
                       const qp_attr_values& v = {});
     cmd_result query(command_channel& cmd, spec::cmd::query_qp_out& out);
@@ -76,6 +91,8 @@ public:
     bool retire_recv(uint16_t wqe_index);
 
     uint32_t qpn() const { return m_qpn; }
+    spec::qp_type type() const { return m_type; }
+    uint32_t srqn() const { return m_srqn; }
     spec::qp_state state() const { return m_state; }
     uint32_t send_outstanding() const { return static_cast<uint16_t>(m_sq_pi - m_sq_ci); }
     uint32_t recv_outstanding() const { return static_cast<uint16_t>(m_rq_pi - m_rq_ci); }
@@ -92,6 +109,7 @@ private:
     spec::qp_state m_state = spec::qp_state::RESET;
     unsigned m_sq_log = 0, m_rq_log = 0;
     uint16_t m_sq_pi = 0, m_sq_ci = 0, m_rq_pi = 0, m_rq_ci = 0;
+    uint32_t m_srqn = spec::cmd::NO_SRQ;
     bool m_valid = false;
 };
 

@@ -272,6 +272,13 @@ def gen_cpp(spec):
             o.append("}")
         o.append("")
 
+    # packed fields
+    o.append("namespace packed {")
+    for pk in d.get("packed", []):
+        cpp_fields(o, pk["name"], pk["fields"], indent="")
+    o.append("}  // namespace packed")
+    o.append("")
+
     # the wire
     r = d["roce"]
     o.append("namespace roce {")
@@ -528,6 +535,12 @@ def gen_md(spec):
                 for f in cm[kind]:
                     o.append(f"| `0x{f['offset']:02X}` | {f['name']} | {f['width']} |")
                 o.append("")
+    o.append("### Packed fields")
+    o.append("")
+    for pk in d.get("packed", []):
+        o.append(f"`{pk['name']}`: " + "; ".join(
+            f"`{f['name']}` [{f['bits']}] {f.get('doc', '')}" for f in pk["fields"]))
+        o.append("")
     o.append("## Enumerations")
     o.append("")
     for e in d["enums"]:
@@ -609,8 +622,8 @@ def check(spec):
             fail(f"command {cm['name']}: opcode 0x{cm['opcode']:X} used twice")
         ops.add(cm["opcode"])
     q = d["queue_engine"]
-    if (1 << q["wq_id_bits"]) < 2 * d["limits"]["max_qp"]:
-        fail("queue_engine.wq_id_bits too small for 2 * max_qp")
+    if (1 << q["wq_id_bits"]) < 2 * d["limits"]["max_qp"] + d["limits"]["max_srq"]:
+        fail("queue_engine.wq_id_bits too small for 2 * max_qp + max_srq")
     if (1 << q["cr_id_bits"]) < d["limits"]["max_cq"] + d["limits"]["max_eq"]:
         fail("queue_engine.cr_id_bits too small for max_cq + max_eq")
 

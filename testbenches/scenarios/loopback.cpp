@@ -24,17 +24,27 @@ void fill(uint8_t* p, uint32_t len, uint64_t seed, uint64_t i) {
     }
 }
 
-bool connect(drv::device& dev, drv::queue_pair& qp, uint32_t dest, std::string& err) {
+// RESET -> INIT -> RTR -> RTS with the attributes each RC transition requires, towards QP
+// `dest` behind the port described by `peer`.
+bool connect(drv::device& dev, drv::queue_pair& qp, uint32_t dest,
+             const spec::cmd::query_port_out& peer, std::string& err) {
     auto& c = dev.cmd();
     drv::qp_attr_values v;
     v.dest_qpn = dest;
     v.port = 1;
+    v.access_flags = spec::access_flags::LOCAL_WRITE | spec::access_flags::REMOTE_WRITE |
+                     spec::access_flags::REMOTE_READ | spec::access_flags::REMOTE_ATOMIC;
+    v.dest_mac = peer.mac;
+    v.dest_gid_hi = peer.gid_hi;
+    v.dest_gid_lo = peer.gid_lo;
     const struct {
         qp_state s;
         uint32_t mask;
-    } steps[] = {{qp_state::INIT, a::STATE | a::PORT | a::ACCESS_FLAGS},
-                 {qp_state::RTR, a::STATE | a::PATH_MTU | a::DEST_QPN | a::RQ_PSN},
-                 {qp_state::RTS, a::STATE | a::SQ_PSN}};
+    } steps[] = {{qp_state::INIT, a::STATE | a::PKEY_INDEX | a::PORT | a::ACCESS_FLAGS},
+                 {qp_state::RTR, a::STATE | a::AV | a::PATH_MTU | a::DEST_QPN | a::RQ_PSN |
+                                     a::MAX_DEST_RD_ATOMIC | a::MIN_RNR_TIMER},
+                 {qp_state::RTS, a::STATE | a::SQ_PSN | a::TIMEOUT | a::RETRY_CNT | a::RNR_RETRY |
+                                     a::MAX_QP_RD_ATOMIC}};
     for (const auto& s : steps) {
         const drv::cmd_result r = qp.modify(c, s.s, s.mask, v);
         if (!r.ok()) {
@@ -56,19 +66,26 @@ loopback_result run_loopback(drv::bus& bus, const sim_options& o) {
         return res;
     }
     drv::cmd_result r;
+    uint32_t pd = 0;
+    spec::cmd::query_port_out port{};
+    if (!dev.create_pd(pd).ok() || !dev.query_port(port).ok()) {
+        res.error = "CREATE_PD or QUERY_PORT failed";
+        return res;
+    }
     auto scq = dev.create_cq(10, r);
     auto rcq = scq ? dev.create_cq(10, r) : nullptr;
     if (!scq || !rcq) {
         res.error = std::string("CREATE_CQ failed: ") + spec::cmd::to_string(r.status);
         return res;
     }
-    auto qa = dev.create_qp(spec::qp_type::RC, *scq, *rcq, 8, 8, r);
-    auto qb = qa ? dev.create_qp(spec::qp_type::RC, *scq, *rcq, 8, 8, r) : nullptr;
+    auto qa = dev.create_qp(spec::qp_type::RC, *scq, *rcq, 8, 8, r, pd);
+    auto qb = qa ? dev.create_qp(spec::qp_type::RC, *scq, *rcq, 8, 8, r, pd) : nullptr;
     if (!qa || !qb) {
         res.error = std::string("CREATE_QP failed: ") + spec::cmd::to_string(r.status);
         return res;
     }
-    if (!connect(dev, *qa, qb->qpn(), res.error) || !connect(dev, *qb, qa->qpn(), res.error)) {
+    if (!connect(dev, *qa, qb->qpn(), port, res.error) ||
+        !connect(dev, *qb, qa->qpn(), port, res.error)) {
         return res;
     }
 
@@ -78,6 +95,14 @@ loopback_result run_loopback(drv::bus& bus, const sim_options& o) {
     drv::dma_buffer rx = bus.dma_alloc(uint64_t{slot_size} * depth, 4096);
     if (tx.cpu == nullptr || rx.cpu == nullptr) {
         res.error = "out of host memory for buffers";
+        return res;
+    }
+    // The driver's bus addresses serve as I/O virtual addresses (iova == pa).
+    uint32_t tx_lkey = 0, rx_lkey = 0, unused = 0;
+    if (!dev.reg_mr(pd, tx.bus, tx.size, tx.bus, 0, tx_lkey, unused).ok() ||
+        !dev.reg_mr(pd, rx.bus, rx.size, rx.bus, spec::access_flags::LOCAL_WRITE, rx_lkey, unused)
+             .ok()) {
+        res.error = "REG_MR failed";
         return res;
     }
     auto* txp = static_cast<uint8_t*>(tx.cpu);
@@ -98,11 +123,11 @@ loopback_result run_loopback(drv::bus& bus, const sim_options& o) {
             std::memset(rxp + slot * slot_size, 0, slot_size);
             drv::recv_wr rw;
             rw.wr_id = posted;
-            rw.sg_list[0] = {rx.bus + slot * slot_size, o.size, 0};
+            rw.sg_list[0] = {rx.bus + slot * slot_size, o.size, rx_lkey};
             rw.num_sge = 1;
             drv::send_wr sw;
             sw.wr_id = posted;
-            sw.sg_list[0] = {tx.bus + slot * slot_size, o.size, 0};
+            sw.sg_list[0] = {tx.bus + slot * slot_size, o.size, tx_lkey};
             sw.num_sge = 1;
             if (int e = qb->post_recv(rw); e != 0) {
                 res.error = "post_recv failed: errno " + std::to_string(e);
@@ -167,6 +192,9 @@ loopback_result run_loopback(drv::bus& bus, const sim_options& o) {
     dev.destroy_qp(*qb);
     scq->destroy(dev.cmd());
     rcq->destroy(dev.cmd());
+    dev.dereg_mr(tx_lkey);
+    dev.dereg_mr(rx_lkey);
+    dev.destroy_pd(pd);
     bus.dma_free(tx);
     bus.dma_free(rx);
     res.ok = res.error.empty() && res.lost == 0 && res.duplicated == 0 &&

@@ -97,9 +97,11 @@ TEST(bad_input, out_of_range_parameters_are_refused_with_the_field_named) {
 TEST(bad_input, cq_in_use_cannot_be_destroyed) {
     with_device([](drv::device& dev, drv::bus&, cosim::platform&) {
         drv::cmd_result r;
+        uint32_t pd = 0;
+        ASSERT_TRUE(dev.create_pd(pd).ok());
         auto cq = dev.create_cq(4, r);
         ASSERT_TRUE(cq);
-        auto qp = dev.create_qp(spec::qp_type::RC, *cq, *cq, 4, 4, r);
+        auto qp = dev.create_qp(spec::qp_type::RC, *cq, *cq, 4, 4, r, pd);
         ASSERT_TRUE(qp);
         EXPECT_EQ(cq->destroy(dev.cmd()).status, status::RES_BUSY);
         EXPECT_TRUE(dev.destroy_qp(*qp).ok());
@@ -110,8 +112,10 @@ TEST(bad_input, cq_in_use_cannot_be_destroyed) {
 TEST(bad_input, illegal_qp_transition_changes_nothing) {
     with_device([](drv::device& dev, drv::bus&, cosim::platform&) {
         drv::cmd_result r;
+        uint32_t pd = 0;
+        ASSERT_TRUE(dev.create_pd(pd).ok());
         auto cq = dev.create_cq(4, r);
-        auto qp = dev.create_qp(spec::qp_type::RC, *cq, *cq, 4, 4, r);
+        auto qp = dev.create_qp(spec::qp_type::RC, *cq, *cq, 4, 4, r, pd);
         ASSERT_TRUE(qp);
         drv::qp_attr_values v;
         v.access_flags = 0x5;
@@ -152,8 +156,10 @@ TEST(bad_input, doorbells_for_missing_or_reset_qps_are_dropped_and_counted) {
     with_device([](drv::device& dev, drv::bus& b, cosim::platform& p) {
         namespace db = spec::bar0::db;
         drv::cmd_result r;
+        uint32_t pd = 0;
+        ASSERT_TRUE(dev.create_pd(pd).ok());
         auto cq = dev.create_cq(4, r);
-        auto qp = dev.create_qp(spec::qp_type::RC, *cq, *cq, 4, 4, r);
+        auto qp = dev.create_qp(spec::qp_type::RC, *cq, *cq, 4, 4, r, pd);
         ASSERT_TRUE(qp);
         const uint32_t before = b.mmio_read32(dev.bar0() + spec::bar0::reg::DB_ERR_COUNT);
         const uint64_t page = dev.db_page(0);

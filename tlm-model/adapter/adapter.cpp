@@ -192,6 +192,16 @@ void adapter::doorbell(uint16_t fn, uint32_t reg_off, uint64_t v) {
         }
         if (m_core.probes.doorbell) m_core.probes.doorbell(fn, wqid, pi);
         m_qp.on_doorbell(wqid);
+    } else if (reg_off == db::SRQ_DB) {
+        const auto srqn = static_cast<uint32_t>(db::SRQ_DB_SRQN.get(v));
+        if (srqn >= spec::limits::MAX_SRQ) return refuse();
+        const uint64_t errs = m_core.counters.doorbell_errors;
+        m_qe->db({f8, srq_wqid(srqn), static_cast<uint16_t>(db::SRQ_DB_PI.get(v))});
+        m_core.collect();
+        if (m_core.counters.doorbell_errors != errs) {
+            bar0_regs& r = m_fns[fn]->regs;
+            r.set(reg::DB_ERR_COUNT, r.get(reg::DB_ERR_COUNT) + 1);
+        }
     } else if (reg_off == db::CQ_DB || reg_off == db::EQ_DB) {
         const bool cq = reg_off == db::CQ_DB;
         const auto n = static_cast<uint32_t>(db::CQ_DB_CQN.get(v));

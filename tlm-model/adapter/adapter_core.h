@@ -45,8 +45,18 @@ struct adapter_probes {
     std::function<void(uint16_t opcode, uint8_t status)> command;
 };
 
+// The network port's identity and state (one port per adapter).
+struct port_config {
+    uint64_t mac = 0x02C410000001ull;  // locally administered unicast
+    model::gid gid{0, 0x0000FFFF0A000001ull};  // ::ffff:10.0.0.1
+    spec::path_mtu max_mtu = spec::path_mtu::MTU_4096;
+    double gbps = 100.0;
+    bool up = true;
+};
+
 struct adapter_core {
     device_contexts ctx;
+    port_config port;
     queue_engine* qe = nullptr;
     dma_port* dma = nullptr;
     adapter_counters counters;

@@ -102,6 +102,15 @@ command_unit::result command_unit::dispatch(uint16_t fn, cmd::opcode op, const u
         case cmd::opcode::MODIFY_QP: return modify_qp(fn, in);
         case cmd::opcode::QUERY_QP: return query_qp(fn, in, out);
         case cmd::opcode::DESTROY_QP: return destroy_qp(fn, in);
+        case cmd::opcode::QUERY_PORT: return query_port(in, out);
+        case cmd::opcode::CREATE_PD: return create_pd(fn, out);
+        case cmd::opcode::DESTROY_PD: return destroy_pd(fn, in);
+        case cmd::opcode::REG_MR: return reg_mr(fn, in, out);
+        case cmd::opcode::DEREG_MR: return dereg_mr(fn, in);
+        case cmd::opcode::CREATE_AH: return create_ah(fn, in, out);
+        case cmd::opcode::DESTROY_AH: return destroy_ah(fn, in);
+        case cmd::opcode::CREATE_SRQ: return create_srq(fn, in, out);
+        case cmd::opcode::DESTROY_SRQ: return destroy_srq(fn, in);
     }
     return {status::BAD_OP, 0};
 }

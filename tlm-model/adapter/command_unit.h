@@ -47,6 +47,15 @@ private:
     result modify_qp(uint16_t fn, const uint8_t* in);
     result query_qp(uint16_t fn, const uint8_t* in, uint8_t* out);
     result destroy_qp(uint16_t fn, const uint8_t* in);
+    result query_port(const uint8_t* in, uint8_t* out);
+    result create_pd(uint16_t fn, uint8_t* out);
+    result destroy_pd(uint16_t fn, const uint8_t* in);
+    result reg_mr(uint16_t fn, const uint8_t* in, uint8_t* out);
+    result dereg_mr(uint16_t fn, const uint8_t* in);
+    result create_ah(uint16_t fn, const uint8_t* in, uint8_t* out);
+    result destroy_ah(uint16_t fn, const uint8_t* in);
+    result create_srq(uint16_t fn, const uint8_t* in, uint8_t* out);
+    result destroy_srq(uint16_t fn, const uint8_t* in);
 
     adapter_core& m_core;
     qp_transition_fn m_on_transition;

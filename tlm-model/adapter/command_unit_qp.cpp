@@ -23,6 +23,7 @@ constexpr uint32_t field(uint32_t index) { return index + 1; }
 // The first two QP numbers are reserved (InfiniBand's QP0 and QP1).
 constexpr uint32_t FIRST_QPN = 2;
 constexpr uint32_t QPN_LIMIT = 1u << 24;  // QPNs are 24-bit on the wire
+constexpr uint32_t NO_SRQ = cmd::NO_SRQ;
 
 }  // namespace
 
@@ -39,10 +40,18 @@ command_unit::result command_unit::create_qp(uint16_t fn, const uint8_t* in, uin
     if (i.sq_log_size > max_log) return {status::LIM_ERR, field(3)};
     if (i.rq_log_size == 0) return {status::BAD_PARAM, field(4)};
     if (i.rq_log_size > max_log) return {status::LIM_ERR, field(4)};
-    if (i.pd >= spec::limits::MAX_PD) return {status::BAD_PARAM, field(5)};
+    pd_ctx* pd = m_core.ctx.pd(i.pd);
+    if (pd == nullptr || pd->fn != fn) return {status::BAD_RES, field(5)};
     if (i.sq_addr == 0 || i.sq_addr % sizeof(spec::send_wqe) != 0) return {status::BAD_PARAM, field(6)};
     if (i.rq_addr == 0 || i.rq_addr % sizeof(spec::recv_wqe) != 0) return {status::BAD_PARAM, field(7)};
     if (i.db_rec_addr % sizeof(spec::db_record) != 0) return {status::BAD_PARAM, field(8)};
+    srq_ctx* srq = nullptr;
+    if (i.srqn != NO_SRQ) {
+        srq = m_core.ctx.srq(i.srqn);
+        if (srq == nullptr || srq->fn != fn || type != spec::qp_type::RC) {
+            return {srq == nullptr || srq->fn != fn ? status::BAD_RES : status::BAD_PARAM, field(9)};
+        }
+    }
 
     auto& qps = m_core.ctx.qps;
     for (uint32_t n = FIRST_QPN; n < qps.size(); ++n) {
@@ -61,8 +70,11 @@ command_unit::result command_unit::create_qp(uint16_t fn, const uint8_t* in, uin
         q.sq_addr = i.sq_addr;
         q.rq_addr = i.rq_addr;
         q.db_rec_addr = i.db_rec_addr;
+        q.srqn = srq != nullptr ? static_cast<int32_t>(i.srqn) : -1;
         ++scq->qp_refs;
         ++rcq->qp_refs;
+        ++pd->refs;
+        if (srq != nullptr) ++srq->qp_refs;
         cmd::create_qp_out o{};
         o.qpn = n;
         std::memcpy(out, &o, sizeof(o));
@@ -76,8 +88,10 @@ command_unit::result command_unit::modify_qp(uint16_t fn, const uint8_t* in) {
     qp_ctx* q = m_core.ctx.qp(i.qpn);
     if (q == nullptr || q->fn != fn) return {status::BAD_RES, field(0)};
     namespace a = spec::qp_attr;
-    const uint32_t known = a::STATE | a::ACCESS_FLAGS | a::PORT | a::QKEY | a::PATH_MTU |
-                           a::RQ_PSN | a::SQ_PSN | a::DEST_QPN;
+    const uint32_t known = a::STATE | a::PKEY_INDEX | a::ACCESS_FLAGS | a::PORT | a::QKEY | a::AV |
+                           a::PATH_MTU | a::TIMEOUT | a::RETRY_CNT | a::RNR_RETRY | a::RQ_PSN |
+                           a::MAX_QP_RD_ATOMIC | a::MIN_RNR_TIMER | a::SQ_PSN |
+                           a::MAX_DEST_RD_ATOMIC | a::DEST_QPN;
     if (i.attr_mask & ~known) return {status::BAD_PARAM, field(2)};
     const spec::qp_state cur = q->state;
     spec::qp_state next = cur;
@@ -104,6 +118,19 @@ command_unit::result command_unit::modify_qp(uint16_t fn, const uint8_t* in) {
     if ((i.attr_mask & a::PORT) && (i.port == 0 || i.port > spec::limits::NUM_PORTS)) {
         return {status::BAD_PARAM, field(7)};
     }
+    namespace pk = spec::packed;
+    const uint32_t timer_bits = static_cast<uint32_t>(
+        pk::QP_TIMERS_TIMEOUT.in_place() | pk::QP_TIMERS_RETRY_CNT.in_place() |
+        pk::QP_TIMERS_RNR_RETRY.in_place() | pk::QP_TIMERS_MIN_RNR_TIMER.in_place());
+    if ((i.attr_mask & (a::TIMEOUT | a::RETRY_CNT | a::RNR_RETRY | a::MIN_RNR_TIMER)) &&
+        (i.timers & ~timer_bits)) {
+        return {status::BAD_PARAM, field(10)};
+    }
+    const uint32_t rd_bits = static_cast<uint32_t>(pk::QP_RD_ATOMIC_MAX_RD_ATOMIC.in_place() |
+                                                   pk::QP_RD_ATOMIC_MAX_DEST_RD_ATOMIC.in_place());
+    if ((i.attr_mask & (a::MAX_QP_RD_ATOMIC | a::MAX_DEST_RD_ATOMIC)) && (i.rd_atomic & ~rd_bits)) {
+        return {status::BAD_PARAM, field(11)};
+    }
 
     if (i.attr_mask & a::DEST_QPN) q->attrs.dest_qpn = i.dest_qpn;
     if (i.attr_mask & a::RQ_PSN) q->attrs.rq_psn = i.rq_psn;
@@ -112,6 +139,17 @@ command_unit::result command_unit::modify_qp(uint16_t fn, const uint8_t* in) {
     if (i.attr_mask & a::PORT) q->attrs.port = i.port;
     if (i.attr_mask & a::ACCESS_FLAGS) q->attrs.access_flags = i.access_flags;
     if (i.attr_mask & a::QKEY) q->attrs.qkey = i.qkey;
+    if (i.attr_mask & a::AV) q->attrs.av = {i.dest_mac, {i.dest_gid_hi, i.dest_gid_lo}};
+    auto take = [&](uint32_t bit, const spec::field& f, uint32_t src, uint32_t& dst) {
+        if (i.attr_mask & bit) dst = static_cast<uint32_t>(f.set(dst, f.get(src)));
+    };
+    take(a::TIMEOUT, pk::QP_TIMERS_TIMEOUT, i.timers, q->attrs.timers);
+    take(a::RETRY_CNT, pk::QP_TIMERS_RETRY_CNT, i.timers, q->attrs.timers);
+    take(a::RNR_RETRY, pk::QP_TIMERS_RNR_RETRY, i.timers, q->attrs.timers);
+    take(a::MIN_RNR_TIMER, pk::QP_TIMERS_MIN_RNR_TIMER, i.timers, q->attrs.timers);
+    take(a::MAX_QP_RD_ATOMIC, pk::QP_RD_ATOMIC_MAX_RD_ATOMIC, i.rd_atomic, q->attrs.rd_atomic);
+    take(a::MAX_DEST_RD_ATOMIC, pk::QP_RD_ATOMIC_MAX_DEST_RD_ATOMIC, i.rd_atomic,
+         q->attrs.rd_atomic);
     q->state = next;
     if (next != cur || next == spec::qp_state::RESET) m_on_transition(i.qpn, cur, next);
     return {};
@@ -130,6 +168,11 @@ command_unit::result command_unit::query_qp(uint16_t fn, const uint8_t* in, uint
     o.port = q->attrs.port;
     o.access_flags = q->attrs.access_flags;
     o.qkey = q->attrs.qkey;
+    o.timers = q->attrs.timers;
+    o.rd_atomic = q->attrs.rd_atomic;
+    o.dest_mac = q->attrs.av.dest_mac;
+    o.dest_gid_hi = q->attrs.av.dest_gid.hi;
+    o.dest_gid_lo = q->attrs.av.dest_gid.lo;
     std::memcpy(out, &o, sizeof(o));
     return {};
 }
@@ -144,6 +187,10 @@ command_unit::result command_unit::destroy_qp(uint16_t fn, const uint8_t* in) {
     m_on_transition(i.qpn, cur, spec::qp_state::RESET);
     if (cq_ctx* c = m_core.ctx.cq(q->send_cqn)) --c->qp_refs;
     if (cq_ctx* c = m_core.ctx.cq(q->recv_cqn)) --c->qp_refs;
+    if (pd_ctx* pd = m_core.ctx.pd(q->pd)) --pd->refs;
+    if (q->srqn >= 0) {
+        if (srq_ctx* s = m_core.ctx.srq(static_cast<uint32_t>(q->srqn))) --s->qp_refs;
+    }
     *q = qp_ctx{};
     return {};
 }

@@ -30,6 +30,53 @@ struct cq_ctx {
     bool error = false;    // overflowed: no more completions
 };
 
+struct pd_ctx {
+    bool valid = false;
+    uint16_t fn = 0;
+    uint32_t refs = 0;  // MRs, QPs, AHs and SRQs in this PD
+};
+
+// A memory region: [iova, iova + length) maps to bus addresses pa + (va - iova).
+struct mr_ctx {
+    bool valid = false;
+    uint16_t fn = 0;
+    uint32_t pd = 0;
+    uint32_t access = 0;  // spec::access_flags bits
+    uint64_t iova = 0;
+    uint64_t length = 0;
+    uint64_t pa = 0;
+    uint8_t variant = 0;  // key bits 7:0; bumped at every registration so stale keys miss
+};
+
+// 128-bit GID (IPv6, or ::ffff:a.b.c.d for IPv4), stored big-endian as on the wire.
+struct gid {
+    uint64_t hi = 0;
+    uint64_t lo = 0;
+    bool operator==(const gid& o) const { return hi == o.hi && lo == o.lo; }
+};
+
+// Where a packet goes: next-hop MAC and destination GID.
+struct address_vector {
+    uint64_t dest_mac = 0;
+    gid dest_gid;
+};
+
+struct ah_ctx {
+    bool valid = false;
+    uint16_t fn = 0;
+    uint32_t pd = 0;
+    address_vector av;
+};
+
+struct srq_ctx {
+    bool valid = false;
+    uint16_t fn = 0;
+    uint32_t pd = 0;
+    uint8_t log_size = 0;
+    uint64_t ring = 0;
+    uint32_t qp_refs = 0;
+};
+
 // QP attributes settable by MODIFY_QP (names as the spec's qp_attr bits).
 struct qp_attrs {
     uint32_t dest_qpn = 0;
@@ -39,6 +86,9 @@ struct qp_attrs {
     uint32_t port = 1;
     uint32_t access_flags = 0;
     uint32_t qkey = 0;
+    uint32_t timers = 0;     // spec::packed::QP_TIMERS_*
+    uint32_t rd_atomic = 0;  // spec::packed::QP_RD_ATOMIC_*
+    address_vector av;
 };
 
 struct qp_ctx {
@@ -54,6 +104,7 @@ struct qp_ctx {
     uint64_t sq_addr = 0;
     uint64_t rq_addr = 0;
     uint64_t db_rec_addr = 0;
+    int32_t srqn = -1;  // shared receive queue, or -1
     qp_attrs attrs;
     // A send-queue work token arrived while the QP could not send (INIT, RTR, SQD): it is held
     // here and handed back to the scheduler when the QP enters RTS.
@@ -63,18 +114,49 @@ struct qp_ctx {
 // Work-queue and completion-ring ids in the queue engine (see queue_engine.h).
 inline uint16_t sq_wqid(uint32_t qpn) { return static_cast<uint16_t>(qpn * 2); }
 inline uint16_t rq_wqid(uint32_t qpn) { return static_cast<uint16_t>(qpn * 2 + 1); }
+inline uint16_t srq_wqid(uint32_t srqn) {
+    return static_cast<uint16_t>(2 * spec::limits::MAX_QP + srqn);
+}
+// The receive work queue a QP consumes: its own RQ, or its SRQ.
+inline uint16_t recv_wqid(uint32_t qpn, int32_t srqn) {
+    return srqn >= 0 ? srq_wqid(static_cast<uint32_t>(srqn)) : rq_wqid(qpn);
+}
 inline uint16_t cq_crid(uint32_t cqn) { return static_cast<uint16_t>(cqn); }
+
+// Memory keys: bits 31:8 index the MR table, bits 7:0 are the registration's variant.
+inline uint32_t mr_key(uint32_t index, uint8_t variant) { return index << 8 | variant; }
+inline uint32_t mr_key_index(uint32_t key) { return key >> 8; }
 inline uint16_t eq_crid(uint32_t eqn) { return static_cast<uint16_t>(spec::limits::MAX_CQ + eqn); }
 
 struct device_contexts {
     std::vector<eq_ctx> eqs = std::vector<eq_ctx>(spec::limits::MAX_EQ);
     std::vector<cq_ctx> cqs = std::vector<cq_ctx>(spec::limits::MAX_CQ);
     std::vector<qp_ctx> qps = std::vector<qp_ctx>(spec::limits::MAX_QP);
+    std::vector<pd_ctx> pds = std::vector<pd_ctx>(spec::limits::MAX_PD);
+    std::vector<mr_ctx> mrs = std::vector<mr_ctx>(spec::limits::MAX_MR);
+    std::vector<ah_ctx> ahs = std::vector<ah_ctx>(spec::limits::MAX_AH);
+    std::vector<srq_ctx> srqs = std::vector<srq_ctx>(spec::limits::MAX_SRQ);
 
     qp_ctx* qp(uint32_t qpn) { return qpn < qps.size() && qps[qpn].valid ? &qps[qpn] : nullptr; }
     cq_ctx* cq(uint32_t cqn) { return cqn < cqs.size() && cqs[cqn].valid ? &cqs[cqn] : nullptr; }
     eq_ctx* eq(uint32_t eqn) { return eqn < eqs.size() && eqs[eqn].valid ? &eqs[eqn] : nullptr; }
-    void clear() { *this = device_contexts(); }
+    pd_ctx* pd(uint32_t n) { return n < pds.size() && pds[n].valid ? &pds[n] : nullptr; }
+    ah_ctx* ah(uint32_t n) { return n < ahs.size() && ahs[n].valid ? &ahs[n] : nullptr; }
+    srq_ctx* srq(uint32_t n) { return n < srqs.size() && srqs[n].valid ? &srqs[n] : nullptr; }
+    // The MR a key names, when the key's index and variant both match a valid registration.
+    mr_ctx* mr(uint32_t key) {
+        const uint32_t i = mr_key_index(key);
+        if (i >= mrs.size() || !mrs[i].valid || mrs[i].variant != (key & 0xFF)) return nullptr;
+        return &mrs[i];
+    }
+    // MR variants survive a reset of the contexts, so a key from before a reset never matches
+    // a registration after it (catalogue E5, invariant 16).
+    void clear() {
+        std::vector<uint8_t> variants(mrs.size());
+        for (size_t i = 0; i < mrs.size(); ++i) variants[i] = mrs[i].variant;
+        *this = device_contexts();
+        for (size_t i = 0; i < mrs.size(); ++i) mrs[i].variant = variants[i];
+    }
 };
 
 }  // namespace chio::model

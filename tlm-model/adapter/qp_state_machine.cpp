@@ -13,9 +13,8 @@ struct rule {
     uint32_t ud_req = 0, ud_opt = 0;
 };
 
-constexpr int N = 7;  // RESET .. ERR
+constexpr uint32_t N = 7;  // RESET .. ERR
 
-// rules[cur][next]
 rule make_rule(qp_state cur, qp_state next) {
     rule r;
     const auto c = cur, n = next;
@@ -29,26 +28,29 @@ rule make_rule(qp_state cur, qp_state next) {
             if (n == qp_state::INIT) {
                 r.legal = true;
                 r.rc_req = a::PORT | a::ACCESS_FLAGS;
+                r.rc_opt = a::PKEY_INDEX;
                 r.ud_req = a::PORT | a::QKEY;
+                r.ud_opt = a::PKEY_INDEX;
             }
             break;
         case qp_state::INIT:
             if (n == qp_state::INIT) {
                 r.legal = true;
-                r.rc_opt = a::PORT | a::ACCESS_FLAGS;
-                r.ud_opt = a::PORT | a::QKEY;
+                r.rc_opt = a::PKEY_INDEX | a::PORT | a::ACCESS_FLAGS;
+                r.ud_opt = a::PKEY_INDEX | a::PORT | a::QKEY;
             } else if (n == qp_state::RTR) {
                 r.legal = true;
-                r.rc_req = a::PATH_MTU | a::DEST_QPN | a::RQ_PSN;
-                r.rc_opt = a::ACCESS_FLAGS;
-                r.ud_opt = a::QKEY;
+                r.rc_req = a::AV | a::PATH_MTU | a::DEST_QPN | a::RQ_PSN | a::MAX_DEST_RD_ATOMIC |
+                           a::MIN_RNR_TIMER;
+                r.rc_opt = a::ACCESS_FLAGS | a::PKEY_INDEX;
+                r.ud_opt = a::PKEY_INDEX | a::QKEY;
             }
             break;
         case qp_state::RTR:
             if (n == qp_state::RTS) {
                 r.legal = true;
-                r.rc_req = a::SQ_PSN;
-                r.rc_opt = a::ACCESS_FLAGS;
+                r.rc_req = a::SQ_PSN | a::TIMEOUT | a::RETRY_CNT | a::RNR_RETRY | a::MAX_QP_RD_ATOMIC;
+                r.rc_opt = a::ACCESS_FLAGS | a::MIN_RNR_TIMER;
                 r.ud_req = a::SQ_PSN;
                 r.ud_opt = a::QKEY;
             }
@@ -56,7 +58,7 @@ rule make_rule(qp_state cur, qp_state next) {
         case qp_state::RTS:
             if (n == qp_state::RTS) {
                 r.legal = true;
-                r.rc_opt = a::ACCESS_FLAGS;
+                r.rc_opt = a::ACCESS_FLAGS | a::MIN_RNR_TIMER;
                 r.ud_opt = a::QKEY;
             } else if (n == qp_state::SQD) {
                 r.legal = true;
@@ -65,14 +67,18 @@ rule make_rule(qp_state cur, qp_state next) {
         case qp_state::SQD:
             if (n == qp_state::RTS || n == qp_state::SQD) {
                 r.legal = true;
-                r.rc_opt = a::ACCESS_FLAGS;
+                r.rc_opt = a::ACCESS_FLAGS | a::MIN_RNR_TIMER;
+                if (n == qp_state::SQD) {
+                    r.rc_opt |= a::AV | a::TIMEOUT | a::RETRY_CNT | a::RNR_RETRY |
+                                a::MAX_QP_RD_ATOMIC | a::MAX_DEST_RD_ATOMIC;
+                }
                 r.ud_opt = a::QKEY;
             }
             break;
         case qp_state::SQE:
             if (n == qp_state::RTS) {
                 r.legal = true;
-                r.rc_opt = a::ACCESS_FLAGS;
+                r.rc_opt = a::ACCESS_FLAGS | a::MIN_RNR_TIMER;
                 r.ud_opt = a::QKEY;
             }
             break;
