@@ -1,0 +1,149 @@
+#include "tlm-model/fabric/packet.h"
+
+#include "tlm-model/fabric/wire_constants.h"
+
+namespace chio::model {
+
+namespace roce = spec::roce;
+using op = roce::opcode;
+
+namespace {
+
+// The IPv4-mapped prefix ::ffff:0:0/96 (RFC 4291 section 2.5.5.2).
+constexpr size_t MAPPED_PREFIX_ZEROS = 10;
+constexpr size_t MAPPED_V4_OFFSET = 12;
+constexpr uint8_t MAPPED_FF = 0xFF;
+
+// One row of IBA 1.4 table 38 (section 9.2): the extension headers after the BTH.
+transport_headers layout_of(op o) {
+    transport_headers h;
+    h.known = true;
+    switch (o) {
+        case op::RC_SEND_FIRST:
+        case op::RC_SEND_MIDDLE:
+        case op::RC_SEND_LAST:
+        case op::RC_SEND_ONLY:
+        case op::RC_RDMA_WRITE_MIDDLE:
+        case op::RC_RDMA_WRITE_LAST:
+        case op::RC_RDMA_READ_RESPONSE_MIDDLE:
+            h.payload = true;
+            break;
+        case op::RC_SEND_LAST_WITH_IMM:
+        case op::RC_SEND_ONLY_WITH_IMM:
+        case op::RC_RDMA_WRITE_LAST_WITH_IMM:
+            h.immdt = h.payload = true;
+            break;
+        case op::RC_RDMA_WRITE_FIRST:
+        case op::RC_RDMA_WRITE_ONLY:
+            h.reth = h.payload = true;
+            break;
+        case op::RC_RDMA_WRITE_ONLY_WITH_IMM:
+            h.reth = h.immdt = h.payload = true;
+            break;
+        case op::RC_RDMA_READ_REQUEST:
+            h.reth = true;
+            break;
+        case op::RC_RDMA_READ_RESPONSE_FIRST:
+        case op::RC_RDMA_READ_RESPONSE_LAST:
+        case op::RC_RDMA_READ_RESPONSE_ONLY:
+            h.aeth = h.payload = true;
+            break;
+        case op::RC_ACKNOWLEDGE:
+            h.aeth = true;
+            break;
+        case op::RC_ATOMIC_ACKNOWLEDGE:
+            h.aeth = h.atomic_ack_eth = true;
+            break;
+        case op::RC_COMPARE_SWAP:
+        case op::RC_FETCH_ADD:
+            h.atomic_eth = true;
+            break;
+        case op::UD_SEND_ONLY:
+            h.deth = h.payload = true;
+            break;
+        case op::UD_SEND_ONLY_WITH_IMM:
+            h.deth = h.immdt = h.payload = true;
+            break;
+        default:
+            return transport_headers{};
+    }
+    h.bytes = roce::BTH + (h.deth ? roce::DETH : 0) + (h.reth ? roce::RETH : 0) +
+              (h.atomic_eth ? roce::ATOMIC_ETH : 0) + (h.aeth ? roce::AETH : 0) +
+              (h.atomic_ack_eth ? roce::ATOMIC_ACK_ETH : 0) + (h.immdt ? roce::IMMDT : 0);
+    return h;
+}
+
+size_t l3_header(const roce_packet& p) {
+    return p.l3 == l3_proto::ipv4 ? roce::IPV4_HDR : roce::IPV6_HDR;
+}
+
+}  // namespace
+
+gid ipv4_gid(uint32_t addr) {
+    gid g{};
+    g[MAPPED_PREFIX_ZEROS] = MAPPED_FF;
+    g[MAPPED_PREFIX_ZEROS + 1] = MAPPED_FF;
+    for (size_t i = 0; i < 4; ++i)
+        g[MAPPED_V4_OFFSET + i] = static_cast<uint8_t>(addr >> (8 * (3 - i)));
+    return g;
+}
+
+bool is_ipv4_mapped(const gid& g) {
+    for (size_t i = 0; i < MAPPED_PREFIX_ZEROS; ++i)
+        if (g[i] != 0) return false;
+    return g[MAPPED_PREFIX_ZEROS] == MAPPED_FF && g[MAPPED_PREFIX_ZEROS + 1] == MAPPED_FF;
+}
+
+uint32_t gid_ipv4(const gid& g) {
+    uint32_t a = 0;
+    for (size_t i = 0; i < 4; ++i) a = a << 8 | g[MAPPED_V4_OFFSET + i];
+    return a;
+}
+
+transport_headers header_layout(op o) { return layout_of(o); }
+
+transport_headers header_layout(uint8_t raw_opcode) {
+    // layout_of() answers known == false for any value that is not an enumerator.
+    return layout_of(static_cast<op>(raw_opcode));
+}
+
+bool is_known_opcode(uint8_t raw_opcode) { return header_layout(raw_opcode).known; }
+
+const std::vector<op>& all_opcodes() {
+    static const std::vector<op> ops = [] {
+        std::vector<op> v;
+        for (unsigned raw = 0; raw <= UINT8_MAX; ++raw)
+            if (is_known_opcode(static_cast<uint8_t>(raw))) v.push_back(static_cast<op>(raw));
+        return v;
+    }();
+    return ops;
+}
+
+size_t payload_size(const roce_packet& p) {
+    return header_layout(p.opcode).payload ? p.payload.size() : 0;
+}
+
+uint8_t pad_count(const roce_packet& p) {
+    return static_cast<uint8_t>((wire::PAYLOAD_ALIGN - payload_size(p) % wire::PAYLOAD_ALIGN) %
+                                wire::PAYLOAD_ALIGN);
+}
+
+size_t transport_size(const roce_packet& p) {
+    return header_layout(p.opcode).bytes + payload_size(p) + pad_count(p);
+}
+
+size_t ip_size(const roce_packet& p) {
+    return l3_header(p) + roce::UDP_HDR + transport_size(p) + roce::ICRC;
+}
+
+size_t wire_size(const roce_packet& p) { return roce::ETH_HDR + ip_size(p); }
+
+size_t wire_occupancy(const roce_packet& p) { return wire_size(p) + wire::FRAME_OVERHEAD; }
+
+// The smallest RoCEv2 frame (IPv4, BTH + AETH, no payload) already exceeds the Ethernet minimum,
+// so encode() never needs Ethernet padding and wire_size() is exact for every packet.
+static_assert(spec::roce::ETH_HDR + spec::roce::IPV4_HDR + spec::roce::UDP_HDR + spec::roce::BTH +
+                  spec::roce::AETH + spec::roce::ICRC >=
+              wire::MIN_FRAME_NO_FCS);
+
+}  // namespace chio::model
