@@ -47,8 +47,8 @@ struct adapter_probes {
 
 // The network port's identity and state (one port per adapter).
 struct port_config {
-    uint64_t mac = 0x02C410000001ull;  // locally administered unicast
-    model::gid gid{0, 0x0000FFFF0A000001ull};  // ::ffff:10.0.0.1
+    mac_address mac = mac_from_u64(0x02C410000001ull);  // locally administered unicast
+    model::gid gid = ipv4_gid(0x0A000001);            // ::ffff:10.0.0.1
     spec::path_mtu max_mtu = spec::path_mtu::MTU_4096;
     double gbps = 100.0;
     bool up = true;

@@ -49,9 +49,9 @@ command_unit::result command_unit::query_port(const uint8_t* in, uint8_t* out) {
     o.active_mtu = static_cast<uint32_t>(p.max_mtu);
     o.max_mtu = static_cast<uint32_t>(p.max_mtu);
     o.speed_gbps = static_cast<uint32_t>(p.gbps);
-    o.mac = p.mac;
-    o.gid_hi = p.gid.hi;
-    o.gid_lo = p.gid.lo;
+    o.mac = mac_to_u64(p.mac);
+    o.gid_hi = gid_hi(p.gid);
+    o.gid_lo = gid_lo(p.gid);
     store(out, o);
     return {};
 }
@@ -121,7 +121,8 @@ command_unit::result command_unit::create_ah(uint16_t fn, const uint8_t* in, uin
     const int64_t n = free_slot(m_core.ctx.ahs);
     if (n < 0) return {status::NO_RES, 0};
     ah_ctx& ah = m_core.ctx.ahs[n];
-    ah = ah_ctx{true, fn, i.pdn, {i.dest_mac, {i.dest_gid_hi, i.dest_gid_lo}}};
+    ah = ah_ctx{true, fn, i.pdn,
+                {mac_from_u64(i.dest_mac), gid_from_u64(i.dest_gid_hi, i.dest_gid_lo)}};
     ++pd->refs;
     cmd::create_ah_out o{};
     o.ahn = static_cast<uint32_t>(n);

@@ -139,7 +139,9 @@ command_unit::result command_unit::modify_qp(uint16_t fn, const uint8_t* in) {
     if (i.attr_mask & a::PORT) q->attrs.port = i.port;
     if (i.attr_mask & a::ACCESS_FLAGS) q->attrs.access_flags = i.access_flags;
     if (i.attr_mask & a::QKEY) q->attrs.qkey = i.qkey;
-    if (i.attr_mask & a::AV) q->attrs.av = {i.dest_mac, {i.dest_gid_hi, i.dest_gid_lo}};
+    if (i.attr_mask & a::AV) {
+        q->attrs.av = {mac_from_u64(i.dest_mac), gid_from_u64(i.dest_gid_hi, i.dest_gid_lo)};
+    }
     auto take = [&](uint32_t bit, const spec::field& f, uint32_t src, uint32_t& dst) {
         if (i.attr_mask & bit) dst = static_cast<uint32_t>(f.set(dst, f.get(src)));
     };
@@ -170,9 +172,9 @@ command_unit::result command_unit::query_qp(uint16_t fn, const uint8_t* in, uint
     o.qkey = q->attrs.qkey;
     o.timers = q->attrs.timers;
     o.rd_atomic = q->attrs.rd_atomic;
-    o.dest_mac = q->attrs.av.dest_mac;
-    o.dest_gid_hi = q->attrs.av.dest_gid.hi;
-    o.dest_gid_lo = q->attrs.av.dest_gid.lo;
+    o.dest_mac = mac_to_u64(q->attrs.av.dest_mac);
+    o.dest_gid_hi = gid_hi(q->attrs.av.dest_gid);
+    o.dest_gid_lo = gid_lo(q->attrs.av.dest_gid);
     std::memcpy(out, &o, sizeof(o));
     return {};
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chio/spec/spec.h"
+#include "tlm-model/fabric/packet.h"
 
 namespace chio::model {
 
@@ -48,18 +49,42 @@ struct mr_ctx {
     uint8_t variant = 0;  // key bits 7:0; bumped at every registration so stale keys miss
 };
 
-// 128-bit GID (IPv6, or ::ffff:a.b.c.d for IPv4), stored big-endian as on the wire.
-struct gid {
-    uint64_t hi = 0;
-    uint64_t lo = 0;
-    bool operator==(const gid& o) const { return hi == o.hi && lo == o.lo; }
+// Where a packet goes: next-hop MAC and destination GID (IPv6, or ::ffff:a.b.c.d).
+struct address_vector {
+    mac_address dest_mac{};
+    gid dest_gid{};
 };
 
-// Where a packet goes: next-hop MAC and destination GID.
-struct address_vector {
-    uint64_t dest_mac = 0;
-    gid dest_gid;
-};
+// The command interface carries a MAC in the low 48 bits of a 64-bit field (byte 0 of the MAC
+// in bits 47:40) and a GID as two 64-bit halves, each the big-endian value of 8 GID bytes.
+inline mac_address mac_from_u64(uint64_t v) {
+    mac_address m{};
+    for (int i = 0; i < 6; ++i) m[i] = static_cast<uint8_t>(v >> (8 * (5 - i)));
+    return m;
+}
+inline uint64_t mac_to_u64(const mac_address& m) {
+    uint64_t v = 0;
+    for (int i = 0; i < 6; ++i) v = v << 8 | m[i];
+    return v;
+}
+inline gid gid_from_u64(uint64_t hi, uint64_t lo) {
+    gid g{};
+    for (int i = 0; i < 8; ++i) {
+        g[i] = static_cast<uint8_t>(hi >> (8 * (7 - i)));
+        g[8 + i] = static_cast<uint8_t>(lo >> (8 * (7 - i)));
+    }
+    return g;
+}
+inline uint64_t gid_hi(const gid& g) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = v << 8 | g[i];
+    return v;
+}
+inline uint64_t gid_lo(const gid& g) {
+    uint64_t v = 0;
+    for (int i = 8; i < 16; ++i) v = v << 8 | g[i];
+    return v;
+}
 
 struct ah_ctx {
     bool valid = false;
