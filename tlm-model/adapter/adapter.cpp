@@ -6,8 +6,8 @@
 
 namespace chio::model {
 
-using sc_core::sc_time;
 using sc_core::SC_NS;
+using sc_core::sc_time;
 namespace reg = spec::bar0::reg;
 
 namespace {
@@ -22,11 +22,13 @@ adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
       m_p(p),
       m_qe(make_queue_engine(p.qe_kind, p.qe_options)),
       m_events(m_core, [this](spec::syndrome s) { enter_fatal(s); }),
-      m_qp(m_core, m_events, p.timing),
+      m_port(m_core.port),
+      m_qp(m_core, m_events, m_port, p.timing),
       m_cmd(m_core, [this](uint32_t qpn, spec::qp_state from, spec::qp_state to) {
           m_qp.on_transition(qpn, from, to);
       }) {
     m_core.qe = m_qe.get();
+    m_core.port = p.port;
     m_core.dma = this;
     m_core.on_qe_error = [this](const qe_err& e) { m_qp.on_qe_error(e); };
     cfg_socket.register_b_transport(this, &adapter::cfg_b_transport);
@@ -35,6 +37,8 @@ adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
     wire_function(0);
     SC_THREAD(command_thread);
     SC_THREAD(qp_thread);
+    SC_THREAD(rx_thread);
+    SC_THREAD(timer_thread);
     SC_THREAD(event_thread);
     SC_THREAD(msix_thread);
     SC_THREAD(reset_thread);
@@ -58,8 +62,8 @@ void adapter::wire_function(uint16_t fn) {
             ++m_core.counters.command_errors;
             return;
         }
-        const uint64_t addr = (uint64_t{g.regs.get(reg::CMD_ADDR_HI)} << 32) |
-                              g.regs.get(reg::CMD_ADDR_LO);
+        const uint64_t addr =
+            (uint64_t{g.regs.get(reg::CMD_ADDR_HI)} << 32) | g.regs.get(reg::CMD_ADDR_LO);
         set_status_bit(reg::DEV_STATUS_CMD_BUSY, true);
         m_cmds.emplace_back(fn, addr);
         m_cmd_ev.notify(sc_core::SC_ZERO_TIME);
@@ -124,14 +128,18 @@ void adapter::mmio_b_transport(tlm::tlm_generic_payload& p, sc_time&) {
         if (!f.cfg.mem_enabled() || addr < base || addr - base >= f.cfg.bar0_size()) continue;
         const auto off = static_cast<uint32_t>(addr - base);
         if (off < spec::bar0::REGS_SIZE) {
-            const auto st = p.is_read() ? f.regs.read(off, data, len) : f.regs.write(off, data, len);
-            if (st == bar0_regs::status::ok) p.set_response_status(tlm::TLM_OK_RESPONSE);
+            const auto st =
+                p.is_read() ? f.regs.read(off, data, len) : f.regs.write(off, data, len);
+            if (st == bar0_regs::status::ok)
+                p.set_response_status(tlm::TLM_OK_RESPONSE);
             else if (st == bar0_regs::status::bad_size || st == bar0_regs::status::misaligned)
                 p.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
             return;
         }
-        if (off >= msix_table::TABLE_OFFSET && off < msix_table::PBA_OFFSET + msix_table::PBA_BYTES) {
-            const auto st = p.is_read() ? f.msix.read(off, data, len) : f.msix.write(off, data, len);
+        if (off >= msix_table::TABLE_OFFSET &&
+            off < msix_table::PBA_OFFSET + msix_table::PBA_BYTES) {
+            const auto st =
+                p.is_read() ? f.msix.read(off, data, len) : f.msix.write(off, data, len);
             if (st == msix_table::status::ok) {
                 p.set_response_status(tlm::TLM_OK_RESPONSE);
                 if (p.is_write()) {

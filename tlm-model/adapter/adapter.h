@@ -9,17 +9,19 @@
 // record work and notify a thread; nothing is fetched inside them (the doorbell rule).
 #pragma once
 
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "tlm-model/adapter/adapter_core.h"
 #include "tlm-model/adapter/command_unit.h"
 #include "tlm-model/adapter/event_unit.h"
+#include "tlm-model/adapter/port.h"
 #include "tlm-model/adapter/qp_engine.h"
 #include "tlm-model/pcie/bar0_regs.h"
 #include "tlm-model/pcie/config_space.h"
@@ -33,11 +35,13 @@ struct adapter_params {
     queue_engine_kind qe_kind = queue_engine_kind::model;
     queue_engine_options qe_options;
     qp_engine_timing timing;
+    port_config port;          // MAC, GID, MTU, rate
     double reset_ns = 1000.0;  // time from DEV_CTRL.RESET (or power-on) to READY
 };
 
 // Observer of DMA traffic, for traces and scoreboards.
-using dma_probe = std::function<void(uint16_t fn, bool write, uint64_t addr, uint64_t len, bool ok)>;
+using dma_probe =
+    std::function<void(uint16_t fn, bool write, uint64_t addr, uint64_t len, bool ok)>;
 
 class adapter : public sc_core::sc_module, private dma_port {
 public:
@@ -54,6 +58,8 @@ public:
     adapter_probes& probes() { return m_core.probes; }
     void set_dma_probe(dma_probe p) { m_dma_probe = std::move(p); }
     bool fatal() const { return m_fatal; }
+    port& net() { return m_port; }
+    const transport_counters& transport() const { return m_qp.counters(); }
 
 private:
     struct function {
@@ -80,6 +86,8 @@ private:
     // Threads.
     void command_thread();
     void qp_thread();
+    void rx_thread();
+    void timer_thread();
     void event_thread();
     void msix_thread();
     void reset_thread();
@@ -92,6 +100,7 @@ private:
     std::unique_ptr<queue_engine> m_qe;
     adapter_core m_core;
     event_unit m_events;
+    port m_port;
     qp_engine m_qp;
     command_unit m_cmd;
     std::vector<std::unique_ptr<function>> m_fns;

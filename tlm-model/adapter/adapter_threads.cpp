@@ -6,12 +6,12 @@
 
 namespace chio::model {
 
-using sc_core::sc_time;
 using sc_core::SC_NS;
+using sc_core::sc_time;
 namespace reg = spec::bar0::reg;
 
-bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t len,
-                  tlp_kind kind, sc_time* posted) {
+bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t len, tlp_kind kind,
+                  sc_time* posted) {
     // A function may master the bus only with COMMAND.BUS_MASTER set (PCI 3.0 section 6.2.2).
     if (fn >= m_fns.size() || !m_fns[fn]->cfg.bus_master() || len == 0 || len > UINT32_MAX) {
         if (m_dma_probe) m_dma_probe(fn, is_write, addr, len, false);
@@ -85,7 +85,11 @@ void adapter::command_thread() {
     }
 }
 
-void adapter::qp_thread() { m_qp.run(); }
+void adapter::qp_thread() { m_qp.send_thread(); }
+
+void adapter::rx_thread() { m_qp.rx_thread(); }
+
+void adapter::timer_thread() { m_qp.timer_thread(); }
 
 void adapter::event_thread() { m_events.run(); }
 

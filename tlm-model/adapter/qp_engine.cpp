@@ -1,5 +1,6 @@
 #include "tlm-model/adapter/qp_engine.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace chio::model {
@@ -7,27 +8,45 @@ namespace chio::model {
 using spec::cqe_status;
 using spec::qp_state;
 using spec::qe::status;
+namespace pk = spec::packed;
 
-qp_engine::qp_engine(adapter_core& core, event_unit& events, const qp_engine_timing& t)
-    : m_core(core), m_events(events), m_t(t) {}
+qp_engine::qp_engine(adapter_core& core, event_unit& events, port& p, const qp_engine_timing& t)
+    : m_core(core), m_events(events), m_port(p), m_t(t), m_tp(spec::limits::MAX_QP) {}
 
 qp_ctx* qp_engine::live(uint32_t qpn) {
     qp_ctx* q = m_core.ctx.qp(qpn);
     return q != nullptr && q->state != qp_state::RESET ? q : nullptr;
 }
 
+uint32_t qp_engine::mtu_bytes(const qp_ctx& q) const {
+    // Path MTU encoding: 256 B << (value - 1), capped by the port (IBA 9.8.1).
+    const uint32_t path = q.attrs.path_mtu;
+    const uint32_t port = static_cast<uint32_t>(m_core.port.max_mtu);
+    const uint32_t e = path < port ? path : port;
+    return 256u << (e - 1);
+}
+
 void qp_engine::on_transition(uint32_t qpn, qp_state from, qp_state to) {
     qp_ctx* q = m_core.ctx.qp(qpn);
     if (q == nullptr) return;
     if (m_core.probes.qp_state) m_core.probes.qp_state(qpn, to);
+    qp_transport& t = m_tp[qpn];
     if (to == qp_state::RESET) {
         q->parked = false;
+        t = qp_transport{};
         m_core.qe->wq_cfg({sq_wqid(qpn), false, false, 0, 0});
         m_core.qe->wq_cfg({rq_wqid(qpn), false, false, 0, 0});
     } else if (from == qp_state::RESET) {
+        t = qp_transport{};
         const auto fn = static_cast<uint8_t>(q->fn);
         m_core.qe->wq_cfg({sq_wqid(qpn), true, true, fn, q->sq_log_size});
-        m_core.qe->wq_cfg({rq_wqid(qpn), true, false, fn, q->rq_log_size});
+        if (q->srqn < 0) m_core.qe->wq_cfg({rq_wqid(qpn), true, false, fn, q->rq_log_size});
+    }
+    if (to == qp_state::RTR && from != qp_state::RTR) t.resp.epsn = q->attrs.rq_psn & PSN_MASK;
+    if (to == qp_state::RTS && from == qp_state::RTR) {
+        t.req.next_psn = q->attrs.sq_psn & PSN_MASK;
+        t.req.retry_left = static_cast<uint32_t>(pk::QP_TIMERS_RETRY_CNT.get(q->attrs.timers));
+        t.req.rnr_left = static_cast<uint32_t>(pk::QP_TIMERS_RNR_RETRY.get(q->attrs.timers));
     }
     m_core.collect();
     if (to == qp_state::ERR) m_core.request_flush(qpn);
@@ -41,6 +60,7 @@ void qp_engine::on_transition(uint32_t qpn, qp_state from, qp_state to) {
 void qp_engine::on_doorbell(uint16_t wqid) {
     // Receive WQEs posted to a QP in ERR complete as flushed (catalogue C13); send WQEs reach
     // the same end through the scheduler.
+    if (wqid >= 2 * spec::limits::MAX_QP) return;
     const qp_ctx* q = m_core.ctx.qp(wqid / 2u);
     if (q != nullptr && q->state == qp_state::ERR && (wqid & 1u)) m_core.request_flush(wqid / 2u);
 }
@@ -50,7 +70,7 @@ void qp_engine::on_qe_error(const qe_err& e) {
     // A doorbell index that jumps past the ring or backwards is a malformed queue: the owner's QP
     // goes to ERR (catalogue A4). Other refusals (unknown queue, wrong owner) have no effect on
     // the queue, so no other function can disturb it.
-    if (e.code == spec::qe::error::DB_RANGE && !e.is_cr) {
+    if (e.code == spec::qe::error::DB_RANGE && !e.is_cr && e.id < 2 * spec::limits::MAX_QP) {
         const uint32_t qpn = e.id / 2u;
         qp_ctx* q = m_core.ctx.qp(qpn);
         if (q != nullptr && q->state != qp_state::ERR && q->state != qp_state::RESET) {
@@ -62,13 +82,61 @@ void qp_engine::on_qe_error(const qe_err& e) {
 
 void qp_engine::to_error(uint32_t qpn) {
     qp_ctx* q = m_core.ctx.qp(qpn);
-    if (q == nullptr || q->state == qp_state::ERR) return;
+    if (q == nullptr || q->state == qp_state::ERR || q->state == qp_state::RESET) return;
     const qp_state from = q->state;
     q->state = qp_state::ERR;
     on_transition(qpn, from, qp_state::ERR);
 }
 
-void qp_engine::run() {
+void qp_engine::complete(uint32_t qpn, uint16_t index, const spec::send_wqe& w, cqe_status st,
+                         uint32_t byte_len) {
+    qp_ctx* q = live(qpn);
+    if (q == nullptr) return;
+    // Errors and flushes always complete; successes only when signaled.
+    const bool error = st != cqe_status::SUCCESS;
+    if (error || (w.flags & spec::wqe_flags::SIGNALED)) {
+        spec::cqe c{};
+        c.wr_id = w.wr_id;
+        c.status = static_cast<uint8_t>(st);
+        c.byte_len = error ? 0 : byte_len;
+        c.qpn = qpn;
+        c.wqe_index = index;
+        using op = spec::wqe_opcode;
+        switch (static_cast<op>(w.opcode)) {
+            case op::RDMA_WRITE:
+            case op::RDMA_WRITE_WITH_IMM:
+                c.opcode = static_cast<uint8_t>(spec::cqe_opcode::RDMA_WRITE);
+                break;
+            case op::RDMA_READ:
+                c.opcode = static_cast<uint8_t>(spec::cqe_opcode::RDMA_READ);
+                break;
+            case op::ATOMIC_CMP_AND_SWP:
+                c.opcode = static_cast<uint8_t>(spec::cqe_opcode::COMP_SWAP);
+                break;
+            case op::ATOMIC_FETCH_AND_ADD:
+                c.opcode = static_cast<uint8_t>(spec::cqe_opcode::FETCH_ADD);
+                break;
+            default:
+                c.opcode = static_cast<uint8_t>(spec::cqe_opcode::SEND);
+                break;
+        }
+        m_events.write_cqe(q->send_cqn, c, false);
+    }
+    m_core.qe->deq_commit({sq_wqid(qpn)});
+    m_core.collect();
+    if (error && st != cqe_status::WR_FLUSH_ERR) to_error(qpn);
+}
+
+void qp_engine::complete_front(uint32_t qpn, cqe_status st) {
+    requester_state& r = m_tp[qpn].req;
+    if (r.outstanding.empty()) return;
+    const outstanding_wr wr = std::move(r.outstanding.front());
+    r.outstanding.pop_front();
+    if (wr.kind == wr_kind::read || wr.kind == wr_kind::atomic) --r.rd_atomic;
+    complete(qpn, wr.index, wr.wqe, st, wr.length);
+}
+
+void qp_engine::send_thread() {
     for (;;) {
         if (!m_core.flushes.empty()) {
             const uint32_t qpn = m_core.flushes.front();
@@ -89,37 +157,85 @@ void qp_engine::run() {
             q->parked = true;  // resumes on the move to RTS
             continue;
         }
-        const qe_deq_resp r = m_core.qe->deq({wqid});
+        requester_state& r = m_tp[qpn].req;
+        if (r.stalled) {
+            // A READ/atomic waits for a slot; the completer hands the token back when one frees.
+            const uint32_t limit = std::max<uint32_t>(
+                1, static_cast<uint32_t>(
+                       spec::packed::QP_RD_ATOMIC_MAX_RD_ATOMIC.get(q->attrs.rd_atomic)));
+            if (r.rd_atomic >= limit && q->state != qp_state::ERR) continue;
+            r.stalled = false;
+            process_wqe(qpn, r.stalled_index);
+            // The queue engine still counts a token as outstanding for this queue: dequeue
+            // next time round so it hands out the rest.
+            m_core.work.push_back(wqid);
+            continue;
+        }
+        const qe_deq_resp d = m_core.qe->deq({wqid});
         m_core.collect();
-        if (r.status != status::OK) continue;
-        process_send(qpn, r.index);
+        if (d.status != status::OK) continue;
+        process_wqe(qpn, d.index);
     }
 }
 
 void qp_engine::flush(uint32_t qpn) {
+    // In-flight WQEs first, in order, then everything still in the rings.
+    requester_state& r = m_tp[qpn].req;
+    while (!r.outstanding.empty()) {
+        if (live(qpn) == nullptr) return;
+        complete_front(qpn, cqe_status::WR_FLUSH_ERR);
+    }
+    r.deadline = sc_core::SC_ZERO_TIME;
+    r.rnr_pending = false;
+    if (r.stalled) {
+        r.stalled = false;
+        spec::send_wqe w{};
+        qp_ctx* q = live(qpn);
+        if (q == nullptr) return;
+        const uint64_t slot = r.stalled_index & ((1u << q->sq_log_size) - 1);
+        m_core.dma->read(q->fn, q->sq_addr + slot * sizeof(w), &w, sizeof(w));
+        complete(qpn, r.stalled_index, w, cqe_status::WR_FLUSH_ERR, 0);
+    }
+    responder_state& s = m_tp[qpn].resp;
     for (const bool recv : {false, true}) {
         for (;;) {
-            qp_ctx* q = m_core.ctx.qp(qpn);
+            qp_ctx* q = live(qpn);
             if (q == nullptr || q->state != qp_state::ERR) return;
-            const uint16_t wqid = recv ? rq_wqid(qpn) : sq_wqid(qpn);
-            const qe_deq_resp r = m_core.qe->deq({wqid});
-            m_core.collect();
-            if (r.status != status::OK) break;
+            uint16_t wqid = recv ? recv_wqid(qpn, q->srqn) : sq_wqid(qpn);
+            uint16_t index = 0;
+            if (recv && s.in_send) {
+                // A receive WQE consumed by a message that will never finish.
+                s.in_send = false;
+                wqid = s.rwqe_wqid;
+                index = s.rwqe_index;
+            } else {
+                // A QP on an SRQ leaves the SRQ's WQEs to the other QPs.
+                if (recv && q->srqn >= 0) break;
+                const qe_deq_resp d = m_core.qe->deq({wqid});
+                m_core.collect();
+                if (d.status != status::OK) break;
+                index = d.index;
+            }
             // Fetch the WQE for its wr_id; a failed fetch still completes (wr_id 0).
-            spec::cqe c{};
-            const uint64_t base = recv ? q->rq_addr : q->sq_addr;
-            const uint8_t log = recv ? q->rq_log_size : q->sq_log_size;
+            uint64_t base = recv ? q->rq_addr : q->sq_addr;
+            uint8_t log = recv ? q->rq_log_size : q->sq_log_size;
+            if (recv && q->srqn >= 0) {
+                const srq_ctx* sq = m_core.ctx.srq(static_cast<uint32_t>(q->srqn));
+                if (sq == nullptr) break;
+                base = sq->ring;
+                log = sq->log_size;
+            }
             const size_t sz = recv ? sizeof(spec::recv_wqe) : sizeof(spec::send_wqe);
             uint64_t wr_id = 0;
             const uint16_t fn = q->fn;
-            if (m_core.dma->read(fn, base + (r.index & ((1u << log) - 1)) * sz, &wr_id, 8)) {
-                c.wr_id = wr_id;
-            }
+            m_core.dma->read(fn, base + (index & ((1u << log) - 1)) * sz, &wr_id, 8);
             q = live(qpn);
             if (q == nullptr) return;
+            spec::cqe c{};
+            c.wr_id = wr_id;
             c.status = static_cast<uint8_t>(cqe_status::WR_FLUSH_ERR);
             c.qpn = qpn;
-            c.wqe_index = r.index;
+            c.wqe_index = index;
             c.opcode = static_cast<uint8_t>(recv ? spec::cqe_opcode::RECV : spec::cqe_opcode::SEND);
             m_events.write_cqe(recv ? q->recv_cqn : q->send_cqn, c, false);
             m_core.qe->deq_commit({wqid});

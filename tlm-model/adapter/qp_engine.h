@@ -1,32 +1,51 @@
-// The QP engine: executes send-queue work and delivers it to receive queues.
+// The QP engine: RC and UD transports (IBA 1.4 chapter 9) between the adapter's queues and its
+// port.
 //
-// Its thread takes a send queue from the scheduler's work list, dequeues one WQE (one per turn,
-// so one queue cannot starve another), fetches it by DMA into a private copy (single fetch: all
-// checks use that copy), validates it, gathers the payload by DMA, delivers it to the
-// destination QP's receive queue (loopback inside this adapter for now), and writes the
-// completions. Any error completes the WQE with an error status and moves the QP to ERR, after
-// which every outstanding WQE of both queues completes exactly once with WR_FLUSH_ERR.
+// Threads (each a SystemC thread of the adapter):
+//   send  - takes a send queue from the scheduler's work list, dequeues one WQE (one per turn,
+//           so one queue cannot starve another), fetches it by DMA into a private copy (single
+//           fetch: every check uses the copy), validates it, gathers the payload through the
+//           memory-protection check, and transmits its packets (requester.cpp);
+//   rx    - handles incoming packets: requests as responder (responder.cpp), responses and
+//           acknowledgements as requester (completer.cpp);
+//   timer - retransmits on ACK timeout and after RNR delays (completer.cpp).
+// Any error completes the WQE with an error status and moves the QP to ERR; then every
+// outstanding WQE of both queues completes exactly once with WR_FLUSH_ERR, in order.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <vector>
 
 #include "tlm-model/adapter/adapter_core.h"
 #include "tlm-model/adapter/event_unit.h"
+#include "tlm-model/adapter/port.h"
+#include "tlm-model/adapter/transport_state.h"
 
 namespace chio::model {
 
 // Pipeline timing (defaults and sources: docs/performance.md).
 struct qp_engine_timing {
-    double wqe_process_ns = 20.0;   // decode and validate one WQE (5 cycles at 250 MHz)
-    double port_gbps = 100.0;       // loopback: payload serialization at the port rate
-    double rnr_timer_ns = 10000.0;  // wait before retrying a receiver-not-ready delivery
-    uint32_t rnr_retry = 7;         // delivery attempts before RNR_RETRY_EXC_ERR
+    double wqe_process_ns = 20.0;  // decode and validate one WQE (5 cycles at 250 MHz)
+    double rx_process_ns = 8.0;    // parse and look up one incoming packet (2 cycles)
+    uint32_t ack_coalesce = 16;    // responder ACKs at least every this many packets
+};
+
+struct transport_counters {
+    uint64_t retransmits = 0;
+    uint64_t timeouts = 0;
+    uint64_t rnr_naks_sent = 0;
+    uint64_t rnr_naks_received = 0;
+    uint64_t seq_naks_sent = 0;
+    uint64_t acks_sent = 0;
+    uint64_t duplicates = 0;
+    uint64_t ud_dropped = 0;
+    uint64_t per_opcode_tx[256] = {};
 };
 
 class qp_engine {
 public:
-    qp_engine(adapter_core& core, event_unit& events, const qp_engine_timing& t = {});
+    qp_engine(adapter_core& core, event_unit& events, port& p, const qp_engine_timing& t = {});
 
     // Context change effects, called by the command unit.
     void on_transition(uint32_t qpn, spec::qp_state from, spec::qp_state to);
@@ -35,27 +54,59 @@ public:
     // A refused queue-engine input.
     void on_qe_error(const qe_err& e);
 
-    // Body of the adapter's QP-engine thread: never returns.
-    void run();
+    // Thread bodies: never return.
+    void send_thread();
+    void rx_thread();
+    void timer_thread();
+
+    const transport_counters& counters() const { return m_tc; }
 
 private:
-    void process_send(uint32_t qpn, uint16_t index);
-    // Delivers a SEND to the destination's receive queue. Returns the requester's status.
-    spec::cqe_status deliver(uint32_t src_qpn, const spec::send_wqe& w,
-                             const std::vector<uint8_t>& payload);
-    bool gather(uint16_t fn, const spec::send_wqe& w, std::vector<uint8_t>& payload,
-                spec::cqe_status& st);
-    void complete_send(uint32_t qpn, uint16_t index, const spec::send_wqe& w,
-                       spec::cqe_status st, uint32_t byte_len);
+    // requester.cpp
+    void process_wqe(uint32_t qpn, uint16_t index);
+    bool send_rc(uint32_t qpn, outstanding_wr& wr, std::vector<uint8_t>& payload);
+    void send_ud(uint32_t qpn, uint16_t index, const spec::send_wqe& w,
+                 std::vector<uint8_t>& payload);
+    spec::cqe_status gather(uint32_t qpn, const spec::send_wqe& w, std::vector<uint8_t>& payload);
+    spec::cqe_status check_local_targets(uint32_t qpn, const spec::send_wqe& w,
+                                         std::vector<local_segment>& out, uint32_t& total);
+    roce_packet make_packet(uint32_t src_qpn, uint32_t dest_qp, const address_vector& av) const;
+    void transmit(uint32_t qpn, packet_ptr p);
+
+    // completer.cpp (requester side of the wire)
+    void on_response(uint32_t qpn, const roce_packet& p);
+    void ack_up_to(uint32_t qpn, uint32_t psn);
+    void retransmit(uint32_t qpn, uint32_t from_psn);
+    void arm_timer(uint32_t qpn);
+    sc_core::sc_time ack_timeout(const qp_ctx& q) const;
+
+    // responder.cpp
+    void on_request(uint32_t qpn, const roce_packet& p);
+    void on_ud(uint32_t qpn, const roce_packet& p);
+    bool responder_send(uint32_t qpn, const roce_packet& p, spec::cqe_status& err);
+    void send_ack(uint32_t qpn, const roce_packet& req, uint8_t syndrome, uint32_t psn);
+    bool scatter(uint32_t qpn, const spec::recv_wqe& rw, uint32_t offset, const uint8_t* data,
+                 uint32_t len, spec::cqe_status& err);
+    void responder_error(uint32_t qpn, const roce_packet& p, spec::roce::aeth_syndrome nak,
+                         spec::cqe_status local);
+
+    // qp_engine.cpp
+    void complete(uint32_t qpn, uint16_t index, const spec::send_wqe& w, spec::cqe_status st,
+                  uint32_t byte_len);
+    void complete_front(uint32_t qpn, spec::cqe_status st);
     void flush(uint32_t qpn);
     void to_error(uint32_t qpn);
-    // The QP while it still exists and is not in RESET, else null: a RESET or destroy during a
-    // DMA wait abandons the WQE (nothing completes after a reset).
     qp_ctx* live(uint32_t qpn);
+    uint32_t mtu_bytes(const qp_ctx& q) const;
 
     adapter_core& m_core;
     event_unit& m_events;
+    port& m_port;
     qp_engine_timing m_t;
+    std::vector<qp_transport> m_tp;
+    sc_core::sc_event m_timer_ev;
+    std::set<uint32_t> m_timed;  // QPs with a retransmission or RNR timer running
+    transport_counters m_tc;
 };
 
 }  // namespace chio::model

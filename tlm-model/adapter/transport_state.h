@@ -1,0 +1,98 @@
+// Per-QP transport state of the RC/UD engine (IBA 1.4 chapter 9): what the requester has in
+// flight and what the responder expects next. Reset whenever the QP enters RESET.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <systemc>
+#include <vector>
+
+#include "chio/spec/spec.h"
+#include "tlm-model/adapter/port.h"
+
+namespace chio::model {
+
+inline constexpr uint32_t PSN_MASK = 0xFFFFFF;  // PSNs are 24-bit (IBA 9.2)
+
+// a - b as a signed distance on the 24-bit PSN circle.
+inline int32_t psn_diff(uint32_t a, uint32_t b) { return static_cast<int32_t>((a - b) << 8) >> 8; }
+
+enum class wr_kind : uint8_t { send, write, read, atomic };
+
+// A local scatter/gather segment after its key check: bus address and length.
+struct local_segment {
+    uint64_t pa = 0;
+    uint64_t len = 0;
+};
+
+// One send WQE that went on the wire and waits for its acknowledgement or response.
+struct outstanding_wr {
+    uint16_t index = 0;
+    spec::send_wqe wqe{};
+    wr_kind kind = wr_kind::send;
+    uint32_t first_psn = 0;
+    uint32_t last_psn = 0;
+    uint32_t length = 0;
+    std::vector<packet_ptr> packets;    // requests, kept for retransmission
+    std::vector<local_segment> target;  // READ / atomic: where the response data goes
+    uint32_t received = 0;              // READ: response bytes written so far
+    uint32_t resp_packets = 0;          // READ: response packets accepted so far
+};
+
+struct requester_state {
+    std::deque<outstanding_wr> outstanding;
+    uint32_t next_psn = 0;
+    uint32_t rd_atomic = 0;  // READ/atomic requests in flight
+    uint32_t retry_left = 0;
+    uint32_t rnr_left = 0;
+    sc_core::sc_time deadline;   // retransmission timer; zero: stopped
+    sc_core::sc_time rnr_until;  // after an RNR NAK: no retransmission before this
+    bool rnr_pending = false;
+    uint32_t rnr_psn = 0;  // where the retransmission after the RNR delay starts
+    // A READ/atomic dequeued while max_rd_atomic were in flight waits here.
+    bool stalled = false;
+    uint16_t stalled_index = 0;
+};
+
+// An incoming multi-packet message being received.
+struct responder_state {
+    uint32_t epsn = 0;  // expected PSN
+    uint32_t msn = 0;   // messages completed (IBA 9.7.5.1.1)
+    bool nak_sent = false;
+    uint32_t unacked = 0;  // packets since the last ACK (coalescing)
+    // SEND in progress
+    bool in_send = false;
+    uint16_t rwqe_index = 0;
+    uint16_t rwqe_wqid = 0;
+    spec::recv_wqe rwqe{};
+    uint32_t offset = 0;
+    // RDMA WRITE in progress
+    bool in_write = false;
+    uint64_t write_pa = 0;
+    uint32_t write_len = 0;
+    uint32_t write_off = 0;
+    // Atomic results kept for duplicate requests (IBA 9.7.5.1.3).
+    struct saved_atomic {
+        uint32_t psn;
+        uint64_t orig;
+    };
+    std::deque<saved_atomic> atomics;
+    uint32_t reads_in_progress = 0;
+};
+
+// RNR NAK timer encoding (IBA 1.4 table 45), in microseconds.
+inline double rnr_timer_us(uint32_t code) {
+    static const double table[32] = {655360, 10,    20,    30,     40,     60,     80,     120,
+                                     160,    240,   320,   480,    640,    960,    1280,   1920,
+                                     2560,   3840,  5120,  7680,   10240,  15360,  20480,  30720,
+                                     40960,  61440, 81920, 122880, 163840, 245760, 327680, 491520};
+    return table[code & 31];
+}
+
+struct qp_transport {
+    requester_state req;
+    responder_state resp;
+};
+
+}  // namespace chio::model
