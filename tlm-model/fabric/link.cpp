@@ -92,7 +92,7 @@ void link::send(side from, std::shared_ptr<const roce_packet> pkt) {
     const sc_time now = sc_core::sc_time_stamp();
     ++d.stats.frames;
     d.stats.bytes += wire_size(*pkt);
-    if (m_pcap) m_pcap->write(now_ns(), encode(*pkt));
+    if (pcap_writer* w = m_pcap[idx(from)]) w->write(now_ns(), encode(*pkt));
 
     if (!m_up) {
         ++d.stats.dropped_down;
@@ -154,6 +154,12 @@ void link::set_up(bool up) {
     if (!up) ++m_down_count;
     for (eth_port_if* e : m_endpoint)
         if (e) e->link_state_changed(up);
+}
+
+link_pair connect(link& l, eth_port_if& a, eth_port_if& b) {
+    l.attach(link::side::a, a);
+    l.attach(link::side::b, b);
+    return {eth_attachment{&l, link::side::a}, eth_attachment{&l, link::side::b}};
 }
 
 }  // namespace chio::model

@@ -100,8 +100,10 @@ public:
 
     const counters& stats(side from) const { return m_dir[idx(from)].stats; }
 
-    // Tap every frame entering the link into `w` (nullptr: none). Not owned.
-    void set_pcap(pcap_writer* w) { m_pcap = w; }
+    // Tap every frame entering the link into `w` (nullptr: none), both directions or the one
+    // sending from `from`. Not owned.
+    void set_pcap(pcap_writer* w) { m_pcap = {w, w}; }
+    void set_pcap(side from, pcap_writer* w) { m_pcap[idx(from)] = w; }
 
 private:
     struct in_flight {
@@ -131,7 +133,7 @@ private:
 
     std::array<direction, 2> m_dir;
     std::array<eth_port_if*, 2> m_endpoint{};
-    pcap_writer* m_pcap = nullptr;
+    std::array<pcap_writer*, 2> m_pcap{};
     bool m_up = true;
     uint64_t m_down_count = 0;
 };
@@ -145,5 +147,12 @@ struct eth_attachment {
         if (via) via->send(from, std::move(pkt));
     }
 };
+
+// Two endpoints joined by `l`: `a` on side a, `b` on side b. Returns what each transmits with.
+struct link_pair {
+    eth_attachment a;
+    eth_attachment b;
+};
+link_pair connect(link& l, eth_port_if& a, eth_port_if& b);
 
 }  // namespace chio::model
