@@ -1,5 +1,7 @@
 #include "tlm-model/fabric/packet.h"
 
+#include <cstdio>
+
 #include "tlm-model/fabric/wire_constants.h"
 
 namespace chio::model {
@@ -139,6 +141,23 @@ size_t ip_size(const roce_packet& p) {
 size_t wire_size(const roce_packet& p) { return roce::ETH_HDR + ip_size(p); }
 
 size_t wire_occupancy(const roce_packet& p) { return wire_size(p) + wire::FRAME_OVERHEAD; }
+
+std::string describe(const roce_packet& p) {
+    char buf[160];
+    const transport_headers h = header_layout(p.opcode);
+    // snprintf always terminates; the longest line (opcode name, flags) is far below 160.
+    std::snprintf(buf, sizeof buf, "%s qp 0x%06x psn %u len %zu%s%s%s",
+                  h.known ? spec::roce::to_string(p.opcode) : "opcode?", p.dest_qp & wire::QPN_MASK,
+                  p.psn & wire::PSN_MASK, payload_size(p), p.ack_req ? " ackreq" : "",
+                  p.solicited ? " se" : "", p.corrupt ? " corrupt" : "");
+    std::string s(buf);
+    if (h.aeth) {
+        std::snprintf(buf, sizeof buf, " syndrome 0x%02x msn %u", p.aeth.syndrome,
+                      p.aeth.msn & wire::MSN_MASK);
+        s += buf;
+    }
+    return s;
+}
 
 // The smallest RoCEv2 frame (IPv4, BTH + AETH, no payload) already exceeds the Ethernet minimum,
 // so encode() never needs Ethernet padding and wire_size() is exact for every packet.

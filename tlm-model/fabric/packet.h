@@ -17,6 +17,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace chio::model {
@@ -143,5 +144,8 @@ size_t wire_occupancy(const roce_packet& p);
 
 // IP packet size (IP header to ICRC): what an interface MTU limits.
 size_t ip_size(const roce_packet& p);
+
+// One line for logs and test messages: "RC_SEND_ONLY qp 0x000123 psn 42 len 100 ackreq se".
+std::string describe(const roce_packet& p);
 
 }  // namespace chio::model

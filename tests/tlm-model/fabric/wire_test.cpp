@@ -139,6 +139,13 @@ TEST(wire, header_layout_follows_table_38) {
     EXPECT_FALSE(is_known_opcode(0x81));  // CNP
 }
 
+TEST(wire, describe_names_opcode_qp_and_psn) {
+    roce_packet p = make_packet(op::RC_ACKNOWLEDGE, l3_proto::ipv4, 0);
+    p.dest_qp = 0x123;
+    p.psn = 42;
+    EXPECT_EQ(describe(p), "RC_ACKNOWLEDGE qp 0x000123 psn 42 len 0 ackreq syndrome 0x1f msn 256");
+}
+
 TEST(wire, crc32_check_value) {
     const std::string s = "123456789";
     EXPECT_EQ(crc32(reinterpret_cast<const uint8_t*>(s.data()), s.size()), 0xCBF43926u);
