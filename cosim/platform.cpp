@@ -2,6 +2,11 @@
 
 namespace chio::cosim {
 
+namespace {
+// Driver threads still running in this simulation (one simulation per process).
+unsigned g_running_drivers = 0;
+}  // namespace
+
 platform::platform(sc_core::sc_module_name name, const platform_params& p)
     : sc_module(name),
       mem("mem", p.dram_size),
@@ -22,12 +27,12 @@ void platform::run_driver(std::function<void(drv::bus&)> body, uint16_t fn) {
     bp.fn = fn;
     m_buses.push_back(std::make_unique<sc_bus>(rc, mem, irq, bp));
     sc_bus* b = m_buses.back().get();
-    ++m_running;
+    ++g_running_drivers;
     sc_core::sc_spawn_options opt;
     sc_core::sc_spawn(
-        [this, b, body = std::move(body)]() {
+        [b, body = std::move(body)]() {
             body(*b);
-            if (--m_running == 0) sc_core::sc_stop();
+            if (--g_running_drivers == 0) sc_core::sc_stop();
         },
         sc_core::sc_gen_unique_name("driver"), &opt);
 }

@@ -28,8 +28,9 @@ class platform : public sc_core::sc_module {
 public:
     platform(sc_core::sc_module_name name, const platform_params& p = {});
 
-    // Spawns a thread that runs body with a bus for function fn. When every driver thread has
-    // returned, the simulation stops (sc_stop), so a scenario ends when its drivers finish.
+    // Spawns a thread that runs body with a bus for function fn. When every driver thread of
+    // every platform has returned, the simulation stops (sc_stop), so a scenario ends when its
+    // drivers finish.
     void run_driver(std::function<void(drv::bus&)> body, uint16_t fn = 0);
 
     host_memory mem;
@@ -39,7 +40,6 @@ public:
 
 private:
     std::vector<std::unique_ptr<sc_bus>> m_buses;
-    unsigned m_running = 0;
 };
 
 }  // namespace chio::cosim

@@ -33,6 +33,14 @@ adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
     m_core.on_qe_error = [this](const qe_err& e) { m_qp.on_qe_error(e); };
     cfg_socket.register_b_transport(this, &adapter::cfg_b_transport);
     mmio_socket.register_b_transport(this, &adapter::mmio_b_transport);
+    // A port state change is an asynchronous event to every function (catalogue H5).
+    m_port.on_state_change([this](bool up) {
+        for (uint16_t fn = 0; fn < m_fns.size(); ++fn) {
+            m_core.post_async(fn, spec::eqe_type::PORT_CHANGE,
+                              static_cast<uint32_t>(up ? spec::port_state::ACTIVE
+                                                       : spec::port_state::DOWN));
+        }
+    });
     m_fns.push_back(std::make_unique<function>());
     wire_function(0);
     SC_THREAD(command_thread);

@@ -47,6 +47,12 @@ void port::receive(packet_ptr p) {
     m_rx_ev.notify(sc_core::SC_ZERO_TIME);
 }
 
+void port::link_state_changed(bool up) {
+    if (m_cfg.up == up) return;
+    m_cfg.up = up;
+    if (m_on_state) m_on_state(up);
+}
+
 bool port::pop(packet_ptr& p) {
     if (m_rx.empty()) return false;
     p = std::move(m_rx.front());

@@ -15,6 +15,7 @@
 #include <systemc>
 
 #include "tlm-model/adapter/adapter_core.h"
+#include "tlm-model/fabric/link.h"
 #include "tlm-model/fabric/packet.h"
 
 namespace chio::model {
@@ -26,7 +27,7 @@ struct port_counters {
     uint64_t tx_dropped = 0, rx_dropped = 0, rx_corrupt = 0;
 };
 
-class port {
+class port : public eth_port_if {
 public:
     explicit port(port_config& cfg);
 
@@ -35,7 +36,10 @@ public:
     void set_tap(std::function<void(const roce_packet&)> tap) { m_tap = std::move(tap); }
 
     void transmit(packet_ptr p);
-    void receive(packet_ptr p);
+    void receive(packet_ptr p) override;
+    // The wire went down or came up: the port follows, and the owner hears of it.
+    void link_state_changed(bool up) override;
+    void on_state_change(std::function<void(bool)> f) { m_on_state = std::move(f); }
 
     // Receive thread side.
     bool pop(packet_ptr& p);
@@ -48,6 +52,7 @@ private:
     port_config& m_cfg;
     std::function<void(packet_ptr)> m_wire;
     std::function<void(const roce_packet&)> m_tap;
+    std::function<void(bool)> m_on_state;
     sc_core::sc_time m_busy_until;
     std::deque<packet_ptr> m_rx;
     sc_core::sc_event m_rx_ev;
