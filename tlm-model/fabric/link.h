@@ -10,7 +10,7 @@
 //    arrives `latency` after its last bit left, unless lost (it still used the wire), corrupted
 //    (delivered as a copy with `corrupt` set: the receiver's ICRC check fails) or held back by
 //    `reorder_delay` so that later frames overtake it. Frames in flight when the link goes down
-//    are dropped at arrival.
+//    are dropped at arrival, even if it is up again by then.
 //  - Impairments come from a std::mt19937_64 per direction seeded from the link's seed and the
 //    direction: the same seed and the same sends give the same losses, corruptions and reorders.
 //  - The receiving endpoint's receive() runs in this link's SC_METHOD at the arrival time, so it
@@ -138,7 +138,8 @@ private:
     uint64_t m_down_count = 0;
 };
 
-// What an endpoint holds to transmit: its link and its side of it.
+// What an endpoint holds to transmit: its link and its side of it. A detached one (the default)
+// has nowhere to send and drops the frame.
 struct eth_attachment {
     link* via = nullptr;
     link::side from = link::side::a;

@@ -7,10 +7,14 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <systemc>
 #include <vector>
 
+#include "tlm-model/fabric/link.h"
 #include "tlm-model/fabric/packet.h"
 #include "tlm-model/fabric/pcap_writer.h"
 #include "tlm-model/fabric/wire.h"
@@ -110,23 +114,11 @@ TEST(pcap_tshark, pcap_file_holds_the_frames_with_their_time_stamps) {
     EXPECT_FALSE(bad.write(0, f));
 }
 
-TEST(pcap_tshark, tshark_decodes_every_opcode_as_roce) {
+// Runs tshark over `path` and checks that frame i is sent[i], decoded as RoCE with nothing
+// flagged.
+void expect_tshark_decodes(const std::string& path, const std::vector<roce_packet>& sent) {
     ASSERT_EQ(std::system("command -v tshark >/dev/null 2>&1"), 0)
         << "tshark not found: install the Debian package tshark (./chio installs it)";
-    const std::string path = ::testing::TempDir() + "chio_every_opcode.pcap";
-    pcap_writer w;
-    ASSERT_TRUE(w.open(path)) << w.error();
-    std::vector<roce_packet> sent;
-    uint32_t n = 0;
-    for (l3_proto l3 : {l3_proto::ipv4, l3_proto::ipv6}) {
-        for (op o : all_opcodes()) {
-            sent.push_back(make_packet(o, l3, n));
-            ASSERT_TRUE(w.write(1000ull * n, encode(sent.back())));
-            ++n;
-        }
-    }
-    ASSERT_TRUE(w.close()) << w.error();
-
     // Checksum validation is off by default in Wireshark; switch it on for IPv4 and UDP. The
     // payloads are test bytes, not an upper-layer protocol: Wireshark's heuristic payload
     // dissectors (RPC-over-RDMA, SMB Direct, iSER, ...) would claim some and call them malformed,
@@ -148,8 +140,8 @@ TEST(pcap_tshark, tshark_decodes_every_opcode_as_roce) {
     for (size_t i = 0; i < sent.size(); ++i) {
         const std::vector<std::string> c = split(lines[i], '\t');
         ASSERT_GE(c.size(), 5u) << lines[i];
-        const std::string what = std::string(roce::to_string(sent[i].opcode)) +
-                                 (sent[i].l3 == l3_proto::ipv6 ? " over IPv6" : " over IPv4");
+        const std::string what =
+            describe(sent[i]) + (sent[i].l3 == l3_proto::ipv6 ? " over IPv6" : " over IPv4");
         EXPECT_EQ(c[0], std::to_string(i + 1));
         EXPECT_NE(c[1].find("udp:infiniband"), std::string::npos) << what << ": " << c[1];
         EXPECT_EQ(c[2], std::to_string(static_cast<unsigned>(sent[i].opcode))) << what;
@@ -158,6 +150,70 @@ TEST(pcap_tshark, tshark_decodes_every_opcode_as_roce) {
         // Malformed-packet markers and any expert info (bad checksum, unknown field) are errors.
         for (size_t k = 5; k < c.size(); ++k) EXPECT_TRUE(c[k].empty()) << what << ": " << lines[i];
     }
+}
+
+TEST(pcap_tshark, tshark_decodes_every_opcode_as_roce) {
+    const std::string path = ::testing::TempDir() + "chio_every_opcode.pcap";
+    pcap_writer w;
+    ASSERT_TRUE(w.open(path)) << w.error();
+    std::vector<roce_packet> sent;
+    uint32_t n = 0;
+    for (l3_proto l3 : {l3_proto::ipv4, l3_proto::ipv6}) {
+        for (op o : all_opcodes()) {
+            sent.push_back(make_packet(o, l3, n));
+            ASSERT_TRUE(w.write(1000ull * n, encode(sent.back())));
+            ++n;
+        }
+    }
+    ASSERT_TRUE(w.close()) << w.error();
+    expect_tshark_decodes(path, sent);
+}
+
+struct quiet_port : eth_port_if {
+    void receive(std::shared_ptr<const roce_packet>) override {}
+};
+
+struct script : sc_core::sc_module {
+    SC_HAS_PROCESS(script);
+    script(sc_core::sc_module_name n, std::function<void()> b)
+        : sc_module(n), m_body(std::move(b)) {
+        SC_THREAD(run);
+    }
+    void run() { m_body(); }
+    std::function<void()> m_body;
+};
+
+// The tap of a simulated, impaired link: both directions interleaved, lost and corrupted frames
+// written as they entered the link, time stamps in simulated nanoseconds.
+TEST(pcap_tshark, tshark_decodes_the_tap_of_an_impaired_link) {
+    const std::string path = ::testing::TempDir() + "chio_link_tap_all.pcap";
+    pcap_writer w;
+    ASSERT_TRUE(w.open(path)) << w.error();
+    link l("l", 5);
+    link_direction_config c;
+    c.loss = 0.2;
+    c.corrupt = 0.2;
+    c.reorder = 0.2;
+    ASSERT_TRUE(l.configure(c));
+    quiet_port a, b;
+    const link_pair ends = connect(l, a, b);
+    l.set_pcap(&w);
+    std::vector<roce_packet> sent;
+    script drv("drv", [&] {
+        uint32_t n = 0;
+        for (l3_proto l3 : {l3_proto::ipv4, l3_proto::ipv6}) {
+            for (op o : all_opcodes()) {
+                sent.push_back(make_packet(o, l3, n));
+                ((n & 1) ? ends.b : ends.a).send(std::make_shared<roce_packet>(sent.back()));
+                sc_core::wait(sc_core::sc_time(37, sc_core::SC_NS));
+                ++n;
+            }
+        }
+    });
+    sc_core::sc_start();
+    ASSERT_TRUE(w.close()) << w.error();
+    EXPECT_EQ(w.frames(), sent.size());
+    expect_tshark_decodes(path, sent);
 }
 
 }  // namespace
