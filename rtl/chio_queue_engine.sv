@@ -1,7 +1,7 @@
 // chio queue engine: work queue (send/receive) and completion ring (CQ/EQ) index state, doorbell
 // checks, dequeue, completion slot allocation, arming and events. The C++ seam
 // tlm-model/queue_engine/queue_engine.h mirrors these streams one call per stream, and
-// queue_engine_ref.h states the rules exactly; chio_qe_wq_logic / chio_qe_cr_logic implement them.
+// queue_engine_ref.h states the rules exactly; chio_qe_{db,deq,commit,cr}_logic implement them.
 //
 // Four lanes, each taking one op per clock (so a doorbell, a dequeue, a commit and a ring op can
 // all be accepted in the same clock):
@@ -146,44 +146,21 @@ module chio_queue_engine
   logic [NumLanes-1:0] s1_valid_q;
   op_t  [NumLanes-1:0] s1_op_q;
 
-  always_comb begin
-    cfg_op = '0;
-    cfg_op.op = OP_WQ_CFG;
-    cfg_op.id = wq_cfg_wqid_i;
-    cfg_op.enable = wq_cfg_enable_i;
-    cfg_op.sched = wq_cfg_sched_i;
-    cfg_op.fn = wq_cfg_owner_fn_i;
-    cfg_op.log_size = wq_cfg_log_size_i;
-    db_op = '0;
-    db_op.op = OP_DB;
-    db_op.fn = db_fn_i;
-    db_op.id = db_wqid_i;
-    db_op.idx = db_pi_i;
-    deq_op = '0;
-    deq_op.op = OP_DEQ;
-    deq_op.id = deq_req_wqid_i;
-    commit_op = '0;
-    commit_op.op = OP_DEQ_COMMIT;
-    commit_op.id = deq_commit_wqid_i;
-    for (int unsigned k = 0; k < 4; k++) c_in_op[k] = '0;
-    c_in_op[0].op = OP_CR_CFG;
-    c_in_op[0].id = cr_cfg_crid_i;
-    c_in_op[0].enable = cr_cfg_enable_i;
-    c_in_op[0].fn = cr_cfg_owner_fn_i;
-    c_in_op[0].log_size = cr_cfg_log_size_i;
-    c_in_op[0].target = cr_cfg_target_i;
-    c_in_op[1].op = OP_CQ;
-    c_in_op[1].id = cq_req_crid_i;
-    c_in_op[2].op = OP_CQ_COMMIT;
-    c_in_op[2].id = cq_commit_crid_i;
-    c_in_op[2].solicited = cq_commit_solicited_i;
-    c_in_op[3].op = OP_ARM;
-    c_in_op[3].fn = arm_fn_i;
-    c_in_op[3].id = arm_crid_i;
-    c_in_op[3].idx = arm_ci_i;
-    c_in_op[3].arm = arm_arm_i;
-    c_in_op[3].solicited = arm_solicited_i;
-  end
+  // One op word per input stream; fields a stream does not carry are 0.
+  assign cfg_op = '{op: OP_WQ_CFG, id: wq_cfg_wqid_i, enable: wq_cfg_enable_i,
+                    sched: wq_cfg_sched_i, fn: wq_cfg_owner_fn_i, log_size: wq_cfg_log_size_i,
+                    default: '0};
+  assign db_op = '{op: OP_DB, fn: db_fn_i, id: db_wqid_i, idx: db_pi_i, default: '0};
+  assign deq_op = '{op: OP_DEQ, id: deq_req_wqid_i, default: '0};
+  assign commit_op = '{op: OP_DEQ_COMMIT, id: deq_commit_wqid_i, default: '0};
+  assign c_in_op[0] = '{op: OP_CR_CFG, id: cr_cfg_crid_i, enable: cr_cfg_enable_i,
+                        fn: cr_cfg_owner_fn_i, log_size: cr_cfg_log_size_i,
+                        target: cr_cfg_target_i, default: '0};
+  assign c_in_op[1] = '{op: OP_CQ, id: cq_req_crid_i, default: '0};
+  assign c_in_op[2] = '{op: OP_CQ_COMMIT, id: cq_commit_crid_i,
+                        solicited: cq_commit_solicited_i, default: '0};
+  assign c_in_op[3] = '{op: OP_ARM, fn: arm_fn_i, id: arm_crid_i, idx: arm_ci_i, arm: arm_arm_i,
+                        solicited: arm_solicited_i, default: '0};
   assign c_in_valid = '{cr_cfg_valid_i, cq_req_valid_i, cq_commit_valid_i, arm_valid_i};
 
   assign cfg_now = wq_cfg_valid_i;
