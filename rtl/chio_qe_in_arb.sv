@@ -1,36 +1,38 @@
-// Input arbiter of the queue engine: picks one valid input stream per clock and hands it to the
-// pipeline when the pipeline can take it. Round robin: the search starts after the stream granted
-// last, so a saturated stream (e.g. back-to-back commits) cannot starve another (e.g. guest
-// doorbells); each stream waits at most NumOps - 1 grants.
+// Input arbiter of a queue engine lane: picks one valid input stream per clock and hands it to
+// the lane when the lane can take it. Round robin: the search starts after the stream granted
+// last, so a saturated stream (e.g. back-to-back completions) cannot starve another (e.g. guest
+// ring doorbells); each stream waits at most NumIn - 1 grants.
 `default_nettype none
 
 module chio_qe_in_arb
   import chio_qe_pkg::*;
-(
+#(
+  parameter int unsigned NumIn = 2  // input streams (a power of two, at least 2)
+) (
   input  wire logic clk_i,
   input  wire logic rst_ni,
-  // one request per input stream, indexed by op_e
-  input  wire logic valid_i [NumOps],
-  output      logic ready_o [NumOps],
-  input  wire op_t  op_i    [NumOps],
+  // one request per input stream
+  input  wire logic valid_i [NumIn],
+  output      logic ready_o [NumIn],
+  input  wire op_t  op_i    [NumIn],
   // the pipeline takes an op this clock if one is offered
   input  wire logic take_i,
   output      logic valid_o,
   output      op_t  op_o
 );
-  localparam int unsigned IdxBits = $clog2(NumOps);
+  localparam int unsigned IdxBits = (NumIn > 1) ? $clog2(NumIn) : 1;
   typedef logic [IdxBits-1:0] op_idx_t;
 
-  logic [NumOps-1:0] grant;
+  logic [NumIn-1:0] grant;
   op_idx_t           first_q, granted;  // search start; the stream granted this clock
 
   always_comb begin
     grant = '0;
     granted = first_q;
     valid_o = 1'b0;
-    for (int unsigned i = 0; i < NumOps; i++) begin
+    for (int unsigned i = 0; i < NumIn; i++) begin
       op_idx_t k;
-      k = first_q + op_idx_t'(i);  // wraps: NumOps is a power of two
+      k = first_q + op_idx_t'(i);  // wraps: NumIn is a power of two
       if (valid_i[k] && !valid_o) begin
         grant[k] = 1'b1;
         granted = k;
@@ -38,7 +40,7 @@ module chio_qe_in_arb
       end
     end
     op_o = op_i[granted];
-    for (int unsigned k = 0; k < NumOps; k++) ready_o[k] = take_i && grant[k];
+    for (int unsigned k = 0; k < NumIn; k++) ready_o[k] = take_i && grant[k];
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -46,14 +48,14 @@ module chio_qe_in_arb
     else if (take_i && valid_o) first_q <= granted + op_idx_t'(1);
   end
 
-  if (NumOps != (1 << IdxBits)) begin : gen_num_ops_check
-    $error("chio_qe_in_arb: NumOps must be a power of two (index wrap)");
+  if (NumIn < 2 || NumIn != (1 << IdxBits)) begin : gen_num_in_check
+    $error("chio_qe_in_arb: NumIn must be a power of two, at least 2 (index wrap)");
   end
 
 `ifndef SYNTHESIS
   // Input stream rules (the producers' side, checked here): valid holds and the payload stays
   // put until the handshake.
-  for (genvar k = 0; k < NumOps; k++) begin : gen_in_rules
+  for (genvar k = 0; k < NumIn; k++) begin : gen_in_rules
     // Local copies: Verilator 5.006 cannot take $stable of an unpacked array element here.
     logic valid, ready;
     op_t  op;

@@ -1,7 +1,8 @@
-// Output streams of the queue engine: one two-entry FIFO per stream (work, event, err, deq_resp,
-// cq_resp). The pipeline's S1 op fires only when every FIFO has room (room_o, a flop-based
-// signal: no combinational path from any ready_i back to the inputs), and pushes the outputs it
-// makes; an op makes at most one element per stream.
+// Output streams of the queue engine: one FIFO per stream (work, event, err, deq_resp, cq_resp).
+// The lanes' S1 ops fire only when every FIFO has room for what one clock can push (room_o, from
+// flops only: no combinational path from any ready_i back to the inputs). Two lanes make `work`
+// (D, then Q) and three make `err` (D, K, then C); elements of one clock enter in lane order,
+// the order in which the lanes' ops act.
 `default_nettype none
 
 module chio_qe_outputs
@@ -14,12 +15,12 @@ module chio_qe_outputs
   output      logic       room_o,    // every FIFO can take one element
   output      logic       empty_o,   // every FIFO is empty
   // elements made by the S1 op (pushed when fire_i)
-  input  wire logic       work_i,
-  input  wire id_t        work_wqid_i,
+  input  wire logic [1:0] work_i,        // lanes D, Q
+  input  wire id_t  [1:0] work_wqid_i,
   input  wire logic       event_i,
   input  wire event_t     event_data_i,
-  input  wire logic       err_i,
-  input  wire err_t       err_data_i,
+  input  wire logic [2:0] err_i,         // lanes D, K, C
+  input  wire err_t [2:0] err_data_i,
   input  wire logic       deq_resp_i,
   input  wire deq_resp_t  deq_resp_data_i,
   input  wire logic       cq_resp_i,
@@ -59,28 +60,32 @@ module chio_qe_outputs
   assign room_o = &room;
   assign empty_o = &empty;
 
-  chio_fifo2 #(.Width($bits(id_t))) u_work (
-    .clk_i, .rst_ni, .valid_i(fire_i && work_i), .ready_o(room[0]), .data_i(work_wqid_i),
-    .valid_o(work_valid_o), .ready_i(work_ready_i), .data_o(work_wqid_o), .empty_o(empty[0])
+  id_t work_wqid;
+
+  chio_fifo_mp #(.Width($bits(id_t)), .NumPush(2), .Depth(4)) u_work (
+    .clk_i, .rst_ni, .push_i({2{fire_i}} & work_i), .data_i(work_wqid_i), .room_o(room[0]),
+    .valid_o(work_valid_o), .ready_i(work_ready_i), .data_o(work_wqid), .empty_o(empty[0])
   );
-  chio_fifo2 #(.Width($bits(event_t))) u_event (
-    .clk_i, .rst_ni, .valid_i(fire_i && event_i), .ready_o(room[1]), .data_i(event_data_i),
+  chio_fifo_mp #(.Width($bits(event_t)), .NumPush(1), .Depth(2)) u_event (
+    .clk_i, .rst_ni, .push_i(fire_i && event_i), .data_i(event_data_i), .room_o(room[1]),
     .valid_o(event_valid_o), .ready_i(event_ready_i), .data_o(event_data), .empty_o(empty[1])
   );
-  chio_fifo2 #(.Width($bits(err_t))) u_err (
-    .clk_i, .rst_ni, .valid_i(fire_i && err_i), .ready_o(room[2]), .data_i(err_data_i),
+  chio_fifo_mp #(.Width($bits(err_t)), .NumPush(3), .Depth(4)) u_err (
+    .clk_i, .rst_ni, .push_i({3{fire_i}} & err_i), .data_i(err_data_i), .room_o(room[2]),
     .valid_o(err_valid_o), .ready_i(err_ready_i), .data_o(err_data), .empty_o(empty[2])
   );
-  chio_fifo2 #(.Width($bits(deq_resp_t))) u_deq_resp (
-    .clk_i, .rst_ni, .valid_i(fire_i && deq_resp_i), .ready_o(room[3]),
-    .data_i(deq_resp_data_i), .valid_o(deq_resp_valid_o), .ready_i(deq_resp_ready_i),
-    .data_o(deq_resp_data), .empty_o(empty[3])
+  chio_fifo_mp #(.Width($bits(deq_resp_t)), .NumPush(1), .Depth(2)) u_deq_resp (
+    .clk_i, .rst_ni, .push_i(fire_i && deq_resp_i), .data_i(deq_resp_data_i), .room_o(room[3]),
+    .valid_o(deq_resp_valid_o), .ready_i(deq_resp_ready_i), .data_o(deq_resp_data),
+    .empty_o(empty[3])
   );
-  chio_fifo2 #(.Width($bits(cq_resp_t))) u_cq_resp (
-    .clk_i, .rst_ni, .valid_i(fire_i && cq_resp_i), .ready_o(room[4]), .data_i(cq_resp_data_i),
+  chio_fifo_mp #(.Width($bits(cq_resp_t)), .NumPush(1), .Depth(2)) u_cq_resp (
+    .clk_i, .rst_ni, .push_i(fire_i && cq_resp_i), .data_i(cq_resp_data_i), .room_o(room[4]),
     .valid_o(cq_resp_valid_o), .ready_i(cq_resp_ready_i), .data_o(cq_resp_data),
     .empty_o(empty[4])
   );
+
+  assign work_wqid_o = work_wqid;
 
   assign event_crid_o = event_data.crid;
   assign event_target_o = event_data.target;

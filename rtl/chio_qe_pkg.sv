@@ -22,7 +22,7 @@ package chio_qe_pkg;
   typedef logic [SeamLogSizeBits-1:0] seam_lsz_t;
   typedef logic [TargetBits-1:0] target_t;
 
-  // One accepted input, whatever its stream; also the index of the stream at the arbiter.
+  // One accepted input, whatever its stream.
   typedef enum logic [2:0] {
     OP_WQ_CFG     = 3'd0,
     OP_CR_CFG     = 3'd1,
@@ -33,7 +33,17 @@ package chio_qe_pkg;
     OP_DB         = 3'd6,
     OP_ARM        = 3'd7
   } op_e;
-  localparam int unsigned NumOps = 8;
+
+  // Lanes: each takes one op per clock; ops taken in the same clock act in this order (D, Q, K,
+  // C), which is also the order of their elements on a shared output stream (work, err).
+  // wq_cfg takes lanes D, Q and K together (it rewrites all three words of the queue).
+  typedef enum int unsigned {
+    LANE_D = 0,  // wq_cfg, db
+    LANE_Q = 1,  // wq_cfg, deq_req
+    LANE_K = 2,  // wq_cfg, deq_commit
+    LANE_C = 3   // cr_cfg, cq_req, cq_commit, arm
+  } lane_e;
+  localparam int unsigned NumLanes = 4;
 
   typedef struct packed {
     op_e       op;
@@ -48,17 +58,27 @@ package chio_qe_pkg;
     target_t   target;     // cr_cfg
   } op_t;
 
-  // Per work queue state (one RAM word).
-  typedef struct packed {
+  // Per work queue state, split by writer so that the doorbell, dequeue and commit lanes each
+  // own the word they write (one write port per RAM) and read the others' words from their own
+  // RAM copies. "queued" (a work token outstanding) is tok_d ^ tok_q: the doorbell lane issues
+  // tokens by flipping tok_d, the dequeue lane sets queued to its new value through tok_q.
+  typedef struct packed {  // written by the doorbell lane (and wq_cfg)
     logic enable;
     logic sched;
     fn_t  owner;
     lsz_t log_size;
     idx_t pi;
+    logic tok_d;
+  } wq_dword_t;
+
+  typedef struct packed {  // written by the dequeue lane (and wq_cfg)
     idx_t fetch;
+    logic tok_q;
+  } wq_qword_t;
+
+  typedef struct packed {  // written by the commit lane (and wq_cfg)
     idx_t ci;
-    logic queued;
-  } wq_state_t;
+  } wq_kword_t;
 
   // Per completion ring state (one RAM word).
   typedef struct packed {

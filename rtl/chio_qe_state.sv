@@ -1,54 +1,60 @@
-// One state table of the queue engine (work queues or completion rings): a 1R1W RAM with one
-// word per queue, its clearing after reset, and the forwarding register that hides the RAM's
-// read-during-write hazard from the pipeline.
-// Rule: the forwarding register always holds the last word written (with its address), so when
-// S1's address matches it, that word is the queue's current state whether the RAM read saw the
-// write (earlier clock) or not (same clock). Clearing after reset invalidates it.
+// One state word group of the queue engine (e.g. the doorbell lane's work queue words, or the
+// ring words): NumRd copies of a 1R1W RAM, one per lane that reads the group, all written by the
+// one lane that owns it; the clearing after reset; and the forwarding register that hides the
+// RAMs' read-during-write hazard.
+// Rule: the forwarding register holds the last word written (with its address). A read issued
+// at a clock edge misses only a write at that same edge, and that write is the last one, so when
+// a reader's S1 address matches the register, the register holds the queue's current word;
+// otherwise the RAM copy does. Clearing after reset invalidates it.
 `default_nettype none
 
 module chio_qe_state #(
   parameter int unsigned IdBits = 4,    // address bits: 2^IdBits queues
   parameter int unsigned InitBits = 4,  // width of the clearing counter (>= IdBits)
-  parameter type state_t = logic [7:0]  // one queue's state word
+  parameter int unsigned NumRd = 1,     // reading lanes: one RAM copy each
+  parameter type state_t = logic [7:0]  // one queue's word
 ) (
-  input  wire logic                clk_i,
-  input  wire logic                rst_ni,
+  input  wire logic                           clk_i,
+  input  wire logic                           rst_ni,
   // clearing after reset: word init_cnt_i is written with zeros while init_i is set
-  input  wire logic                init_i,
-  input  wire logic [InitBits-1:0] init_cnt_i,
-  // read of the queue of the op entering the pipeline
-  input  wire logic                re_i,
-  input  wire logic [IdBits-1:0]   raddr_i,
-  // current state of the queue of the op in S1
-  input  wire logic [IdBits-1:0]   s1_addr_i,
-  output      state_t              cur_o,
-  // write back from S1
-  input  wire logic                we_i,
-  input  wire state_t              wdata_i
+  input  wire logic                           init_i,
+  input  wire logic [InitBits-1:0]            init_cnt_i,
+  // per reader: read for the op entering its lane, and the current word for its op in S1
+  input  wire logic [NumRd-1:0]               re_i,
+  input  wire logic [NumRd-1:0][IdBits-1:0]   raddr_i,
+  input  wire logic [NumRd-1:0][IdBits-1:0]   s1_addr_i,
+  output      state_t [NumRd-1:0]             cur_o,
+  // write back from the owning lane's S1
+  input  wire logic                           we_i,
+  input  wire logic [IdBits-1:0]              waddr_i,
+  input  wire state_t                         wdata_i
 );
   localparam int unsigned Width = $bits(state_t);
 
-  if (InitBits < IdBits) begin : gen_init_bits_check
-    $error("chio_qe_state: InitBits must be at least IdBits");
+  if (InitBits < IdBits || NumRd < 1) begin : gen_param_check
+    $error("chio_qe_state: InitBits must be at least IdBits, NumRd at least 1");
   end
 
   logic                we;
   logic [IdBits-1:0]   waddr;
-  state_t              wdata, rdata;
-  logic                clearing;
+  state_t              wdata;
   logic                fwd_valid_q;
   logic [IdBits-1:0]   fwd_addr_q;
   state_t              fwd_data_q;
 
-  // The clearing sweep covers the larger table; this one takes the words in its range.
-  assign clearing = init_i && ((init_cnt_i >> IdBits) == '0);
-  assign we = clearing || (!init_i && we_i);
-  assign waddr = init_i ? init_cnt_i[IdBits-1:0] : s1_addr_i;
+  // The clearing sweep covers the largest group; this one takes the words in its range.
+  assign we = init_i ? ((init_cnt_i >> IdBits) == '0) : we_i;
+  assign waddr = init_i ? init_cnt_i[IdBits-1:0] : waddr_i;
   assign wdata = init_i ? state_t'('0) : wdata_i;
 
-  chio_ram_1r1w #(.Depth(1 << IdBits), .Width(Width)) u_ram (
-    .clk_i, .re_i, .raddr_i, .rdata_o(rdata), .we_i(we), .waddr_i(waddr), .wdata_i(wdata)
-  );
+  for (genvar r = 0; r < NumRd; r++) begin : gen_copy
+    state_t rdata;
+    chio_ram_1r1w #(.Depth(1 << IdBits), .Width(Width)) u_ram (
+      .clk_i, .re_i(re_i[r]), .raddr_i(raddr_i[r]), .rdata_o(rdata),
+      .we_i(we), .waddr_i(waddr), .wdata_i(wdata)
+    );
+    assign cur_o[r] = (fwd_valid_q && fwd_addr_q == s1_addr_i[r]) ? fwd_data_q : rdata;
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) fwd_valid_q <= 1'b0;
@@ -57,12 +63,10 @@ module chio_qe_state #(
   end
   always_ff @(posedge clk_i) begin
     if (!init_i && we_i) begin
-      fwd_addr_q <= s1_addr_i;
+      fwd_addr_q <= waddr_i;
       fwd_data_q <= wdata_i;
     end
   end
-
-  assign cur_o = (fwd_valid_q && fwd_addr_q == s1_addr_i) ? fwd_data_q : rdata;
 endmodule
 
 `default_nettype wire

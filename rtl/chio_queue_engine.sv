@@ -1,17 +1,22 @@
 // chio queue engine: work queue (send/receive) and completion ring (CQ/EQ) index state, doorbell
 // checks, dequeue, completion slot allocation, arming and events. The C++ seam
 // tlm-model/queue_engine/queue_engine.h mirrors these streams one call per stream, and
-// queue_engine_ref.h states the rules exactly; chio_qe_wq_logic / chio_qe_cr_logic implement them.
+// queue_engine_ref.h states the rules exactly; chio_qe_{db,deq,commit,cr}_logic implement them.
 //
-// Pipeline (one op per clock, any mix of streams):
-//   accept: chio_qe_in_arb picks one input; its queue's state word is read from a 1R1W RAM.
-//   S1:     the RAM word (or the bypassed word written the clock before) goes through the op's
-//           logic; the new word is written back and the outputs enter their FIFOs.
-// Hazard: an op accepted in the clock in which the op ahead of it writes the same queue reads the
-// old word (read-during-write), so S1 takes the word from the forwarding register, which always
-// holds the last word written to that RAM. S1 advances only when every output FIFO has room, so a
-// stalled output freezes the pipeline without losing state.
-// After reset the engine clears both RAMs (max(NumWq, NumCr) clocks, inputs not ready).
+// Four lanes, each taking one op per clock (so a doorbell, a dequeue, a commit and a ring op can
+// all be accepted in the same clock):
+//   D: wq_cfg, db      Q: wq_cfg, deq_req      K: wq_cfg, deq_commit
+//   C: cr_cfg, cq_req, cq_commit, arm (round robin, chio_qe_in_arb)
+// wq_cfg (rare, internal) takes lanes D, Q and K together and has priority over their streams.
+// Ops accepted in one clock act in lane order D, Q, K, C (chio_qe_wq_lanes merges same-clock
+// writes to the same queue); their `work` and `err` elements enter the streams in that order.
+// Pipeline, shared by all lanes:
+//   accept: each lane's op reads its queue's words from 1R1W RAMs (one copy per reading lane).
+//   S1:     the words (or the forwarded words written the clock before) go through the lanes'
+//           logic; new words are written back and the outputs enter their FIFOs.
+// S1 completes only when every output FIFO has room, so a stalled output freezes all lanes
+// without losing state. After reset the engine clears its RAMs (max(NumWq, NumCr) clocks, inputs
+// not ready).
 `default_nettype none
 
 module chio_queue_engine
@@ -122,152 +127,138 @@ module chio_queue_engine
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Input streams into one op per clock
+  // Input streams into lanes
   // ---------------------------------------------------------------------------------------------
-  logic in_valid [NumOps];
-  logic in_ready [NumOps];
-  op_t  in_op    [NumOps];
-  logic arb_valid, take, in_fire;
-  op_t  arb_op;
+  localparam int unsigned D = LANE_D;
+  localparam int unsigned Q = LANE_Q;
+  localparam int unsigned K = LANE_K;
+  localparam int unsigned C = LANE_C;
 
-  always_comb begin
-    for (int unsigned k = 0; k < NumOps; k++) in_op[k] = '0;
-    in_valid[OP_WQ_CFG] = wq_cfg_valid_i;
-    in_op[OP_WQ_CFG].op = OP_WQ_CFG;
-    in_op[OP_WQ_CFG].id = wq_cfg_wqid_i;
-    in_op[OP_WQ_CFG].enable = wq_cfg_enable_i;
-    in_op[OP_WQ_CFG].sched = wq_cfg_sched_i;
-    in_op[OP_WQ_CFG].fn = wq_cfg_owner_fn_i;
-    in_op[OP_WQ_CFG].log_size = wq_cfg_log_size_i;
-    in_valid[OP_CR_CFG] = cr_cfg_valid_i;
-    in_op[OP_CR_CFG].op = OP_CR_CFG;
-    in_op[OP_CR_CFG].id = cr_cfg_crid_i;
-    in_op[OP_CR_CFG].enable = cr_cfg_enable_i;
-    in_op[OP_CR_CFG].fn = cr_cfg_owner_fn_i;
-    in_op[OP_CR_CFG].log_size = cr_cfg_log_size_i;
-    in_op[OP_CR_CFG].target = cr_cfg_target_i;
-    in_valid[OP_DB] = db_valid_i;
-    in_op[OP_DB].op = OP_DB;
-    in_op[OP_DB].fn = db_fn_i;
-    in_op[OP_DB].id = db_wqid_i;
-    in_op[OP_DB].idx = db_pi_i;
-    in_valid[OP_DEQ] = deq_req_valid_i;
-    in_op[OP_DEQ].op = OP_DEQ;
-    in_op[OP_DEQ].id = deq_req_wqid_i;
-    in_valid[OP_DEQ_COMMIT] = deq_commit_valid_i;
-    in_op[OP_DEQ_COMMIT].op = OP_DEQ_COMMIT;
-    in_op[OP_DEQ_COMMIT].id = deq_commit_wqid_i;
-    in_valid[OP_CQ] = cq_req_valid_i;
-    in_op[OP_CQ].op = OP_CQ;
-    in_op[OP_CQ].id = cq_req_crid_i;
-    in_valid[OP_CQ_COMMIT] = cq_commit_valid_i;
-    in_op[OP_CQ_COMMIT].op = OP_CQ_COMMIT;
-    in_op[OP_CQ_COMMIT].id = cq_commit_crid_i;
-    in_op[OP_CQ_COMMIT].solicited = cq_commit_solicited_i;
-    in_valid[OP_ARM] = arm_valid_i;
-    in_op[OP_ARM].op = OP_ARM;
-    in_op[OP_ARM].fn = arm_fn_i;
-    in_op[OP_ARM].id = arm_crid_i;
-    in_op[OP_ARM].idx = arm_ci_i;
-    in_op[OP_ARM].arm = arm_arm_i;
-    in_op[OP_ARM].solicited = arm_solicited_i;
-  end
+  op_t cfg_op, db_op, deq_op, commit_op;
+  logic cfg_now;  // wq_cfg takes lanes D, Q and K this clock
+  logic c_in_valid [4];
+  logic c_in_ready [4];
+  op_t  c_in_op    [4];
+  logic [NumLanes-1:0] lane_valid;
+  op_t  [NumLanes-1:0] lane_op;
+  logic init_q, take, s1_fire, out_room, out_empty;
+  logic [InitBits-1:0] init_cnt_q;
+  logic [NumLanes-1:0] s1_valid_q;
+  op_t  [NumLanes-1:0] s1_op_q;
 
-  assign wq_cfg_ready_o = in_ready[OP_WQ_CFG];
-  assign cr_cfg_ready_o = in_ready[OP_CR_CFG];
-  assign db_ready_o = in_ready[OP_DB];
-  assign deq_req_ready_o = in_ready[OP_DEQ];
-  assign deq_commit_ready_o = in_ready[OP_DEQ_COMMIT];
-  assign cq_req_ready_o = in_ready[OP_CQ];
-  assign cq_commit_ready_o = in_ready[OP_CQ_COMMIT];
-  assign arm_ready_o = in_ready[OP_ARM];
+  // One op word per input stream; fields a stream does not carry are 0.
+  assign cfg_op = '{op: OP_WQ_CFG, id: wq_cfg_wqid_i, enable: wq_cfg_enable_i,
+                    sched: wq_cfg_sched_i, fn: wq_cfg_owner_fn_i, log_size: wq_cfg_log_size_i,
+                    default: '0};
+  assign db_op = '{op: OP_DB, fn: db_fn_i, id: db_wqid_i, idx: db_pi_i, default: '0};
+  assign deq_op = '{op: OP_DEQ, id: deq_req_wqid_i, default: '0};
+  assign commit_op = '{op: OP_DEQ_COMMIT, id: deq_commit_wqid_i, default: '0};
+  assign c_in_op[0] = '{op: OP_CR_CFG, id: cr_cfg_crid_i, enable: cr_cfg_enable_i,
+                        fn: cr_cfg_owner_fn_i, log_size: cr_cfg_log_size_i,
+                        target: cr_cfg_target_i, default: '0};
+  assign c_in_op[1] = '{op: OP_CQ, id: cq_req_crid_i, default: '0};
+  assign c_in_op[2] = '{op: OP_CQ_COMMIT, id: cq_commit_crid_i,
+                        solicited: cq_commit_solicited_i, default: '0};
+  assign c_in_op[3] = '{op: OP_ARM, fn: arm_fn_i, id: arm_crid_i, idx: arm_ci_i, arm: arm_arm_i,
+                        solicited: arm_solicited_i, default: '0};
+  assign c_in_valid = '{cr_cfg_valid_i, cq_req_valid_i, cq_commit_valid_i, arm_valid_i};
 
-  chio_qe_in_arb u_arb (
-    .clk_i, .rst_ni,
-    .valid_i(in_valid), .ready_o(in_ready), .op_i(in_op),
-    .take_i(take), .valid_o(arb_valid), .op_o(arb_op)
+  assign cfg_now = wq_cfg_valid_i;
+  assign lane_valid[D] = cfg_now || db_valid_i;
+  assign lane_valid[Q] = cfg_now || deq_req_valid_i;
+  assign lane_valid[K] = cfg_now || deq_commit_valid_i;
+  assign lane_op[D] = cfg_now ? cfg_op : db_op;
+  assign lane_op[Q] = cfg_now ? cfg_op : deq_op;
+  assign lane_op[K] = cfg_now ? cfg_op : commit_op;
+
+  assign wq_cfg_ready_o = take && cfg_now;
+  assign db_ready_o = take && !cfg_now;
+  assign deq_req_ready_o = take && !cfg_now;
+  assign deq_commit_ready_o = take && !cfg_now;
+  assign cr_cfg_ready_o = c_in_ready[0];
+  assign cq_req_ready_o = c_in_ready[1];
+  assign cq_commit_ready_o = c_in_ready[2];
+  assign arm_ready_o = c_in_ready[3];
+
+  chio_qe_in_arb #(.NumIn(4)) u_c_arb (
+    .clk_i, .rst_ni, .valid_i(c_in_valid), .ready_o(c_in_ready), .op_i(c_in_op),
+    .take_i(take), .valid_o(lane_valid[C]), .op_o(lane_op[C])
   );
 
   // ---------------------------------------------------------------------------------------------
-  // Pipeline and state
+  // Pipeline: all lanes take ops together when S1 is empty or completes this clock
   // ---------------------------------------------------------------------------------------------
-  logic init_q;
-  logic [InitBits-1:0] init_cnt_q;
-  logic s1_valid_q, s1_fire, out_room, out_empty;
-  op_t  s1_op_q;
-
-  function automatic logic is_wq_op(op_e op);
-    return op inside {OP_WQ_CFG, OP_DB, OP_DEQ, OP_DEQ_COMMIT};
-  endfunction
-
-  // A new op enters when S1 is empty or moves on this clock.
-  assign take = !init_q && (!s1_valid_q || s1_fire);
-  assign in_fire = take && arb_valid;
-  assign s1_fire = s1_valid_q && out_room;
+  assign take = !init_q && (s1_valid_q == '0 || s1_fire);
+  assign s1_fire = (s1_valid_q != '0) && out_room;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       init_q <= 1'b1;
       init_cnt_q <= '0;
-      s1_valid_q <= 1'b0;
+      s1_valid_q <= '0;
     end else begin
       if (init_q) begin
         init_cnt_q <= init_cnt_q + 1'b1;
         if (&init_cnt_q) init_q <= 1'b0;
       end
-      if (take) s1_valid_q <= arb_valid;
+      if (take) s1_valid_q <= lane_valid;
     end
   end
 
   always_ff @(posedge clk_i) begin
-    if (in_fire) s1_op_q <= arb_op;
+    for (int unsigned l = 0; l < NumLanes; l++) begin
+      if (take && lane_valid[l]) s1_op_q[l] <= lane_op[l];
+    end
   end
 
-  wq_state_t wq_cur, wq_nxt;
+  logic [1:0] work;
+  id_t  [1:0] work_wqid;
+  logic [2:0] err;        // lanes D, K, C
+  err_t [2:0] err_data;
+  logic       deq_resp;
+  deq_resp_t  deq_resp_data;
+
+  chio_qe_wq_lanes #(.WqIdBits(WqIdBits), .InitBits(InitBits)) u_wq (
+    .clk_i, .rst_ni, .init_i(init_q), .init_cnt_i(init_cnt_q),
+    .re_i({3{take}} & lane_valid[K:D]), .rid_i({lane_op[K].id, lane_op[Q].id, lane_op[D].id}),
+    .s1_valid_i(s1_valid_q[K:D]), .s1_op_i(s1_op_q[K:D]), .fire_i(s1_fire),
+    .work_o(work), .work_wqid_o(work_wqid), .err_o(err[1:0]), .err_data_o(err_data[1:0]),
+    .deq_resp_o(deq_resp), .deq_resp_data_o(deq_resp_data)
+  );
+
+  // Lane C: completion rings.
   cr_state_t cr_cur, cr_nxt;
-  logic      wq_we, cr_we, wq_id_ok, cr_id_ok;
-  logic      wq_err, cr_err, work, evt, deq_resp, cq_resp;
-  err_t      wq_err_data, cr_err_data;
-  deq_resp_t deq_resp_data;
+  logic      cr_we, cr_id_ok, c_err, c_event, c_cq_resp;
   cq_resp_t  cq_resp_data;
 
-  chio_qe_state #(.IdBits(WqIdBits), .InitBits(InitBits), .state_t(wq_state_t)) u_wq_state (
-    .clk_i, .rst_ni, .init_i(init_q), .init_cnt_i(init_cnt_q),
-    .re_i(in_fire && is_wq_op(arb_op.op)), .raddr_i(arb_op.id[WqIdBits-1:0]),
-    .s1_addr_i(s1_op_q.id[WqIdBits-1:0]), .cur_o(wq_cur),
-    .we_i(s1_fire && wq_we), .wdata_i(wq_nxt)
-  );
-  chio_qe_state #(.IdBits(CrIdBits), .InitBits(InitBits), .state_t(cr_state_t)) u_cr_state (
-    .clk_i, .rst_ni, .init_i(init_q), .init_cnt_i(init_cnt_q),
-    .re_i(in_fire && !is_wq_op(arb_op.op)), .raddr_i(arb_op.id[CrIdBits-1:0]),
-    .s1_addr_i(s1_op_q.id[CrIdBits-1:0]), .cur_o(cr_cur),
-    .we_i(s1_fire && cr_we), .wdata_i(cr_nxt)
-  );
+  assign cr_id_ok = (s1_op_q[C].id >> CrIdBits) == '0;
 
-  assign wq_id_ok = (s1_op_q.id >> WqIdBits) == '0;
-  assign cr_id_ok = (s1_op_q.id >> CrIdBits) == '0;
-
-  chio_qe_wq_logic u_wq_logic (
-    .op_i(s1_op_q), .id_ok_i(wq_id_ok), .cur_i(wq_cur), .nxt_o(wq_nxt), .we_o(wq_we),
-    .work_o(work), .deq_resp_o(deq_resp), .deq_resp_data_o(deq_resp_data),
-    .err_o(wq_err), .err_data_o(wq_err_data)
+  chio_qe_state #(.IdBits(CrIdBits), .InitBits(InitBits), .NumRd(1), .state_t(cr_state_t))
+  u_cr_state (
+    .clk_i, .rst_ni, .init_i(init_q), .init_cnt_i(init_cnt_q),
+    .re_i(take && lane_valid[C]), .raddr_i(lane_op[C].id[CrIdBits-1:0]),
+    .s1_addr_i(s1_op_q[C].id[CrIdBits-1:0]), .cur_o(cr_cur),
+    .we_i(s1_fire && s1_valid_q[C] && cr_we), .waddr_i(s1_op_q[C].id[CrIdBits-1:0]),
+    .wdata_i(cr_nxt)
   );
   chio_qe_cr_logic u_cr_logic (
-    .op_i(s1_op_q), .id_ok_i(cr_id_ok), .cur_i(cr_cur), .nxt_o(cr_nxt), .we_o(cr_we),
-    .event_o(evt), .cq_resp_o(cq_resp), .cq_resp_data_o(cq_resp_data),
-    .err_o(cr_err), .err_data_o(cr_err_data)
+    .op_i(s1_op_q[C]), .id_ok_i(cr_id_ok), .cur_i(cr_cur), .nxt_o(cr_nxt), .we_o(cr_we),
+    .event_o(c_event), .cq_resp_o(c_cq_resp), .cq_resp_data_o(cq_resp_data),
+    .err_o(c_err), .err_data_o(err_data[2])
   );
+  assign err[2] = s1_valid_q[C] && c_err;
 
   // ---------------------------------------------------------------------------------------------
   // Output streams
   // ---------------------------------------------------------------------------------------------
   chio_qe_outputs u_out (
     .clk_i, .rst_ni, .fire_i(s1_fire), .room_o(out_room), .empty_o(out_empty),
-    .work_i(work), .work_wqid_i(s1_op_q.id),
-    .event_i(evt), .event_data_i('{crid: s1_op_q.id, target: cr_cur.target}),
-    .err_i(wq_err || cr_err), .err_data_i(wq_err ? wq_err_data : cr_err_data),
+    .work_i(work), .work_wqid_i(work_wqid),
+    .event_i(s1_valid_q[C] && c_event),
+    .event_data_i('{crid: s1_op_q[C].id, target: cr_cur.target}),
+    .err_i(err), .err_data_i(err_data),
     .deq_resp_i(deq_resp), .deq_resp_data_i(deq_resp_data),
-    .cq_resp_i(cq_resp), .cq_resp_data_i(cq_resp_data),
+    .cq_resp_i(s1_valid_q[C] && c_cq_resp), .cq_resp_data_i(cq_resp_data),
     .work_valid_o, .work_ready_i, .work_wqid_o,
     .event_valid_o, .event_ready_i, .event_crid_o, .event_target_o,
     .err_valid_o, .err_ready_i, .err_code_o, .err_is_cr_o, .err_id_o, .err_fn_o,
@@ -277,27 +268,28 @@ module chio_queue_engine
     .cq_resp_phase_o
   );
 
-  assign idle_o = !init_q && !s1_valid_q && out_empty;
+  assign idle_o = !init_q && s1_valid_q == '0 && out_empty;
 
 `ifndef SYNTHESIS
-  // Queue invariants, checked on every word written back by an op: for an enabled work queue
-  // ci <= fetch <= pi and pi - ci <= size; a token is only ever outstanding for a sched queue.
-  // For an enabled ring ci <= cpi <= pi and pi - ci <= size.
-  a_wq_invariant: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      s1_fire && wq_we && wq_nxt.enable |->
-      ({1'b0, idx_t'(wq_nxt.pi - wq_nxt.ci)} <= ring_size(wq_nxt.log_size)) &&
-      (idx_t'(wq_nxt.fetch - wq_nxt.ci) <= idx_t'(wq_nxt.pi - wq_nxt.ci)) &&
-      (!wq_nxt.queued || wq_nxt.sched));
+  // Input stream rules for the lane D/Q/K streams (lane C's are checked in its arbiter): valid
+  // holds and the payload stays put until the handshake.
+  a_wq_cfg_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      wq_cfg_valid_i && !wq_cfg_ready_o |=> wq_cfg_valid_i && $stable(cfg_op));
+  a_db_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      db_valid_i && !db_ready_o |=> db_valid_i && $stable(db_op));
+  a_deq_req_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      deq_req_valid_i && !deq_req_ready_o |=> deq_req_valid_i && $stable(deq_op));
+  a_deq_commit_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      deq_commit_valid_i && !deq_commit_ready_o |=> deq_commit_valid_i && $stable(commit_op));
+  // Ring invariants on every word written back: for an enabled ring ci <= cpi <= pi and
+  // pi - ci <= size.
   a_cr_invariant: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      s1_fire && cr_we && cr_nxt.enable |->
+      s1_fire && s1_valid_q[C] && cr_we && cr_nxt.enable |->
       ({1'b0, idx_t'(cr_nxt.pi - cr_nxt.ci)} <= ring_size(cr_nxt.log_size)) &&
       (idx_t'(cr_nxt.cpi - cr_nxt.ci) <= idx_t'(cr_nxt.pi - cr_nxt.ci)));
-  // One op touches one kind of state, and makes at most one error.
-  a_one_state: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !(wq_we && cr_we) && !(wq_err && cr_err));
   // Nothing is accepted while the RAMs are being cleared.
   a_no_op_in_init: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      init_q |-> !s1_valid_q);
+      init_q |-> s1_valid_q == '0);
 `endif
 endmodule
 

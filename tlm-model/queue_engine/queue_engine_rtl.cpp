@@ -62,9 +62,21 @@ queue_engine_rtl::queue_engine_rtl(const queue_engine_options& opt)
     }
 }
 
+// Verilator 5.006 registers and erases a model's scopes through the calling thread's current
+// context (Verilated::threadContextp), not the model's own. With several engines in a process the
+// current context may belong to another engine, or to one already destroyed (a hang at exit was
+// seen), so every entry point makes this engine's context current first.
+void queue_engine_rtl::use_context() const { Verilated::threadContextp(m_ctx.get()); }
+
 queue_engine_rtl::~queue_engine_rtl() {
+    use_context();
     m_top->final();
     if (m_trace) m_trace->close();
+    m_trace.reset();
+    m_top.reset();
+    m_ctx.reset();
+    // Leave no pointer to the destroyed context behind; Verilator falls back to its default.
+    Verilated::threadContextp(nullptr);
 }
 
 void queue_engine_rtl::dump(uint64_t t) {
@@ -118,6 +130,7 @@ void queue_engine_rtl::check_progress(uint64_t start, const char* what) const {
 }
 
 void queue_engine_rtl::handshake(unsigned char& valid, const unsigned char& ready) {
+    use_context();
     valid = 1;
     const uint64_t start = m_cycles;
     for (;;) {

@@ -4,8 +4,8 @@
 // until the pipeline is idle (idle_o: no op in flight, every output FIFO drained). Every output
 // ready is held high, and every output element is collected at the clock edge that takes it, into
 // the response slot or the work/event/err FIFOs; so all outputs of a call are visible when it
-// returns, as the seam requires. One context (VerilatedContext) per instance: no Verilator
-// globals, several engines may coexist.
+// returns, as the seam requires. One context (VerilatedContext) per instance, made the thread's
+// current context on every call: several engines may coexist in one thread.
 //
 // Tracing: with options.trace_file set, a VCD (1 ps units) of all RTL signals is written there.
 // Each clock is stamped t = max(last t + clock_ps, now_ps()) (rising edge at t, falling edge at
@@ -56,6 +56,7 @@ private:
     void collect_outputs();
     void dump(uint64_t t);
     void check_progress(uint64_t start, const char* what) const;
+    void use_context() const;
 
     std::unique_ptr<VerilatedContext> m_ctx;
     std::unique_ptr<Vchio_queue_engine> m_top;
