@@ -13,16 +13,7 @@ namespace {
 using spec::qp_state;
 namespace a = spec::qp_attr;
 
-// Deterministic message contents: byte k of message i depends only on (seed, i, k).
-void fill(uint8_t* p, uint32_t len, uint64_t seed, uint64_t i) {
-    uint64_t x = seed * 0x9E3779B97F4A7C15ull ^ (i + 1) * 0xBF58476D1CE4E5B9ull;
-    for (uint32_t k = 0; k < len; ++k) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        p[k] = static_cast<uint8_t>(x);
-    }
-}
+void fill(uint8_t* p, uint32_t len, uint64_t seed, uint64_t i) { fill_pattern(p, len, seed, i); }
 
 // RESET -> INIT -> RTR -> RTS with the attributes each RC transition requires, towards QP
 // `dest` behind the port described by `peer`.
@@ -48,8 +39,8 @@ bool connect(drv::device& dev, drv::queue_pair& qp, uint32_t dest,
     for (const auto& s : steps) {
         const drv::cmd_result r = qp.modify(c, s.s, s.mask, v);
         if (!r.ok()) {
-            err = std::string("MODIFY_QP to ") + spec::to_string(s.s) + " failed: " +
-                  spec::cmd::to_string(r.status);
+            err = std::string("MODIFY_QP to ") + spec::to_string(s.s) +
+                  " failed: " + spec::cmd::to_string(r.status);
             return false;
         }
     }
@@ -186,7 +177,7 @@ loopback_result run_loopback(drv::bus& bus, const sim_options& o) {
             bus.relax();
         }
     }
-    res.lost = res.expected > res.seen ? res.expected - res.seen : 0;
+    res.per_opcode["SEND"] = res.sends;
 
     dev.destroy_qp(*qa);
     dev.destroy_qp(*qb);
@@ -197,8 +188,7 @@ loopback_result run_loopback(drv::bus& bus, const sim_options& o) {
     dev.destroy_pd(pd);
     bus.dma_free(tx);
     bus.dma_free(rx);
-    res.ok = res.error.empty() && res.lost == 0 && res.duplicated == 0 &&
-             res.data_mismatches == 0 && res.error_completions == 0;
+    res.finish();
     return res;
 }
 

@@ -8,21 +8,11 @@
 
 #include "driver/bus.h"
 #include "testbenches/scenarios/options.h"
+#include "testbenches/scenarios/result.h"
 
 namespace chio::tb {
 
-struct loopback_result {
-    bool ok = false;        // brought up, every completion seen once, every byte verified
-    std::string error;      // first failure, one line
-    uint64_t sends = 0;
-    uint64_t expected = 0;  // completions expected: one per send and one per receive
-    uint64_t seen = 0;
-    uint64_t lost = 0;
-    uint64_t duplicated = 0;
-    uint64_t error_completions = 0;
-    uint64_t bytes_verified = 0;
-    uint64_t data_mismatches = 0;
-};
+using loopback_result = scenario_result;
 
 // Runs the scenario's driver side; call from a driver thread (cosim::platform::run_driver).
 loopback_result run_loopback(drv::bus& bus, const sim_options& o);

@@ -25,11 +25,15 @@ const char* options_help() {
            "  --queue-engine KIND      model | rtl | lockstep (default model)\n"
            "  --trace FILE             write a waveform (.fst or .vcd)\n"
            "  --stats FILE             write results as JSON (docs/stats.md)\n"
+           "  --pcap FILE              write the fabric's traffic as a pcap (RoCEv2)\n"
            "  --quiet                  print only errors\n"
-           "Options (loopback):\n"
-           "  --count N                messages to send (default 64)\n"
-           "  --size N                 bytes per message, 0..1048576 (default 4096)\n"
-           "  --depth N                messages in flight, 1..1024 (default 16)\n";
+           "Options (traffic):\n"
+           "  --count N                messages (pingpong: round trips) (default 64)\n"
+           "  --size N                 bytes per message, 0..1048576 (default 4096; rdma: max)\n"
+           "  --depth N                messages in flight, 1..1024 (default 16)\n"
+           "  --hosts N                ud: hosts on the switch, 2..64 (default 3)\n"
+           "  --events                 pingpong: sleep on completion events instead of polling\n"
+           "  --loss P                 link loss probability per frame, 0..1 (default 0)\n";
 }
 
 bool parse_options(const std::vector<std::string>& args, sim_options& o, std::string& error) {
@@ -55,6 +59,10 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
             o.quiet = true;
             continue;
         }
+        if (name == "--events") {
+            o.events = true;
+            continue;
+        }
         if (!has_value) {
             if (i + 1 >= args.size()) {
                 error = "option " + name + " needs a value";
@@ -65,8 +73,8 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
         uint64_t v = 0;
         auto number = [&](uint64_t max) {
             if (parse_u64(value, max, v)) return true;
-            error = "option " + name + ": '" + value + "' is not a number in 0.." +
-                    std::to_string(max);
+            error =
+                "option " + name + ": '" + value + "' is not a number in 0.." + std::to_string(max);
             return false;
         };
         if (name == "--seed") {
@@ -102,6 +110,27 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
                 return false;
             }
             o.depth = static_cast<uint32_t>(v);
+        } else if (name == "--hosts") {
+            if (!number(64)) return false;
+            if (v < 2) {
+                error = "option --hosts: '" + value + "' is not a number in 2..64";
+                return false;
+            }
+            o.hosts = static_cast<uint32_t>(v);
+        } else if (name == "--pcap") {
+            if (value.empty()) {
+                error = "option --pcap: empty file name";
+                return false;
+            }
+            o.pcap = value;
+        } else if (name == "--loss") {
+            char* end = nullptr;
+            const double d = std::strtod(value.c_str(), &end);
+            if (end == value.c_str() || *end != '\0' || !(d >= 0.0 && d <= 1.0)) {
+                error = "option --loss: '" + value + "' is not a probability in 0..1";
+                return false;
+            }
+            o.loss = d;
         } else {
             error = "unknown option '" + name + "'";
             return false;

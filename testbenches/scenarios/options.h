@@ -13,11 +13,15 @@ struct sim_options {
     std::string scenario;
     uint64_t seed = 1;
     model::queue_engine_kind queue_engine = model::queue_engine_kind::model;
-    std::string trace;  // waveform file (.fst or .vcd); empty: no trace
-    std::string stats;  // JSON results file; empty: none
-    uint64_t count = 64;       // messages
-    uint32_t size = 4096;      // bytes per message
-    uint32_t depth = 16;       // messages in flight
+    std::string trace;     // waveform file (.fst or .vcd); empty: no trace
+    std::string stats;     // JSON results file; empty: none
+    uint64_t count = 64;   // messages
+    uint32_t size = 4096;  // bytes per message
+    uint32_t depth = 16;   // messages in flight
+    uint32_t hosts = 3;    // ud: hosts on the switch
+    bool events = false;   // pingpong: wait for completion events instead of polling
+    std::string pcap;      // fabric capture; empty: none
+    double loss = 0.0;     // link loss probability, per frame and direction
     bool quiet = false;
 };
 

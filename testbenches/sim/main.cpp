@@ -23,8 +23,12 @@ void usage() {
     std::printf(
         "Usage: chio-sim SCENARIO [options]\n\n"
         "Scenarios:\n"
-        "  loopback   one adapter; SEND from one RC QP to another through the adapter, every\n"
-        "             byte verified\n\n%s",
+        "  loopback   one adapter; SEND from one RC QP to another through the adapter's port,\n"
+        "             every byte verified\n"
+        "  pingpong   two hosts over a link; RC ping-pong like ibv_rc_pingpong (--events)\n"
+        "  rdma       two hosts over a link; a seeded mix of every RC opcode, every byte and\n"
+        "             atomic result verified\n"
+        "  ud         N hosts over a switch (--hosts); UD datagrams to every peer, verified\n\n%s",
         chio::tb::options_help());
 }
 
@@ -48,7 +52,8 @@ int sc_main(int argc, char** argv) {
         std::fprintf(stderr, "chio-sim: no scenario given (see chio-sim --help)\n");
         return 2;
     }
-    if (o.scenario != "loopback") {
+    if (o.scenario != "loopback" && o.scenario != "pingpong" && o.scenario != "rdma" &&
+        o.scenario != "ud") {
         std::fprintf(stderr, "chio-sim: unknown scenario '%s' (see chio-sim --help)\n",
                      o.scenario.c_str());
         return 2;

@@ -8,8 +8,11 @@
 #include <stdexcept>
 #include <systemc>
 
-#include "cosim/platform.h"
+#include "cosim/topology.h"
 #include "testbenches/scenarios/loopback.h"
+#include "testbenches/scenarios/pingpong.h"
+#include "testbenches/scenarios/rdma.h"
+#include "testbenches/scenarios/ud.h"
 #include "tlm-model/trace/adapter_trace.h"
 #include "tlm-model/trace/tracer.h"
 
@@ -32,15 +35,36 @@ int run_scenario(const sim_options& o) {
         tr = std::make_unique<model::tracer>(o.trace);
         if (o.queue_engine != model::queue_engine_kind::model) rtl_vcd = o.trace + ".rtl.vcd";
     }
-    cosim::platform_params pp;
-    pp.adapter.qe_kind = o.queue_engine;
-    pp.adapter.qe_options.trace_file = rtl_vcd;
-    pp.adapter.qe_options.now_ps = sim_ps;
-    auto plat = std::make_unique<cosim::platform>("host0", pp);
-    if (tr) model::attach_adapter_trace(plat->adapter, *tr, "host0.adapter0");
+    cosim::topology_params tp;
+    tp.kind = o.scenario == "loopback" ? cosim::topology_kind::loopback
+              : o.scenario == "ud"     ? cosim::topology_kind::star
+                                       : cosim::topology_kind::pair;
+    tp.hosts = o.hosts;
+    tp.seed = o.seed;
+    tp.pcap = o.pcap;
+    tp.link.loss = o.loss;
+    tp.host.adapter.qe_kind = o.queue_engine;
+    tp.host.adapter.qe_options.now_ps = sim_ps;
+    // The first host's queue engine goes into the waveform (one RTL instance per trace).
+    tp.host.adapter.qe_options.trace_file = rtl_vcd;
+    auto topo = std::make_unique<cosim::topology>(tp);
+    if (tr) {
+        for (unsigned i = 0; i < topo->size(); ++i) {
+            model::attach_adapter_trace(topo->host(i).adapter, *tr,
+                                        "host" + std::to_string(i) + ".adapter0");
+        }
+    }
 
-    loopback_result res;
-    plat->run_driver([&](drv::bus& b) { res = run_loopback(b, o); });
+    scenario_result res;
+    if (o.scenario == "loopback") {
+        topo->host(0).run_driver([&](drv::bus& b) { res = run_loopback(b, o); });
+    } else if (o.scenario == "pingpong") {
+        start_pingpong(*topo, o, res);
+    } else if (o.scenario == "rdma") {
+        start_rdma(*topo, o, res);
+    } else {
+        start_ud(*topo, o, res);
+    }
     std::string sim_error;
     try {
         sc_core::sc_start();
@@ -49,11 +73,35 @@ int run_scenario(const sim_options& o) {
         sim_error = e.what();
     }
     const double sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
-    const uint64_t compared = plat->adapter.engine().compared();
-    const uint64_t mismatches = plat->adapter.engine().mismatches();
-    const uint64_t cycles = plat->adapter.engine().cycles();
-    const auto counters = plat->adapter.counters();
-    plat.reset();  // closes the RTL's VCD so it can be merged
+    if (!o.scenario.empty() && o.scenario != "loopback") res.finish();
+    uint64_t compared = 0, mismatches = 0, cycles = 0;
+    model::adapter_counters counters;
+    model::transport_counters tc;
+    for (unsigned i = 0; i < topo->size(); ++i) {
+        model::adapter& a = topo->host(i).adapter;
+        compared += a.engine().compared();
+        mismatches += a.engine().mismatches();
+        cycles += a.engine().cycles();
+        const auto& c = a.counters();
+        counters.commands += c.commands;
+        counters.doorbells += c.doorbells;
+        counters.doorbell_errors += c.doorbell_errors;
+        counters.wqes += c.wqes;
+        counters.cqes += c.cqes;
+        counters.eqes += c.eqes;
+        counters.msix += c.msix;
+        counters.dma_errors += c.dma_errors;
+        const auto& t = a.transport();
+        tc.retransmits += t.retransmits;
+        tc.timeouts += t.timeouts;
+        tc.rnr_naks_sent += t.rnr_naks_sent;
+        tc.seq_naks_sent += t.seq_naks_sent;
+        tc.acks_sent += t.acks_sent;
+        tc.duplicates += t.duplicates;
+        tc.ud_dropped += t.ud_dropped;
+    }
+    if (!topo->close()) res.fail("writing the pcap failed");
+    topo.reset();  // closes the RTL's VCD so it can be merged
     if (tr) {
         if (!rtl_vcd.empty()) tr->add_vcd(rtl_vcd);
         tr->close();
@@ -85,6 +133,15 @@ int run_scenario(const sim_options& o) {
     j["wall_s"] = wall_s;
     j["slowdown"] = sim_ns > 0 ? wall_s / (sim_ns * 1e-9) : 0.0;
     j["wr_per_wall_s"] = wall_s > 0 ? static_cast<double>(res.sends) / wall_s : 0.0;
+    j["per_opcode"] = res.per_opcode;
+    j["figures"] = res.figures;
+    j["hosts"] = tp.kind == cosim::topology_kind::loopback ? 1u
+                 : tp.kind == cosim::topology_kind::pair   ? 2u
+                                                           : o.hosts;
+    j["transport"] = {{"retransmits", tc.retransmits},     {"timeouts", tc.timeouts},
+                      {"rnr_naks_sent", tc.rnr_naks_sent}, {"seq_naks_sent", tc.seq_naks_sent},
+                      {"acks_sent", tc.acks_sent},         {"duplicates", tc.duplicates},
+                      {"ud_dropped", tc.ud_dropped}};
     j["adapter"] = {{"commands", counters.commands},
                     {"doorbells", counters.doorbells},
                     {"doorbell_errors", counters.doorbell_errors},
@@ -103,13 +160,13 @@ int run_scenario(const sim_options& o) {
                     static_cast<unsigned long long>(o.seed), model::to_string(o.queue_engine));
         std::printf("  sends                %llu x %u B\n",
                     static_cast<unsigned long long>(res.sends), o.size);
-        std::printf("  completions          %llu expected, %llu seen, %llu lost, %llu duplicated, "
-                    "%llu with error\n",
-                    static_cast<unsigned long long>(res.expected),
-                    static_cast<unsigned long long>(res.seen),
-                    static_cast<unsigned long long>(res.lost),
-                    static_cast<unsigned long long>(res.duplicated),
-                    static_cast<unsigned long long>(res.error_completions));
+        std::printf(
+            "  completions          %llu expected, %llu seen, %llu lost, %llu duplicated, "
+            "%llu with error\n",
+            static_cast<unsigned long long>(res.expected),
+            static_cast<unsigned long long>(res.seen), static_cast<unsigned long long>(res.lost),
+            static_cast<unsigned long long>(res.duplicated),
+            static_cast<unsigned long long>(res.error_completions));
         std::printf("  bytes verified       %llu (%llu mismatches)\n",
                     static_cast<unsigned long long>(res.bytes_verified),
                     static_cast<unsigned long long>(res.data_mismatches));
@@ -119,7 +176,17 @@ int run_scenario(const sim_options& o) {
         std::printf("  simulated time       %.3f us\n", sim_ns / 1000.0);
         std::printf("  wall time            %.3f s (slowdown %.0fx)\n", wall_s,
                     j["slowdown"].get<double>());
+        for (const auto& [op, n] : res.per_opcode) {
+            std::printf("  %-20s %llu\n", op.c_str(), static_cast<unsigned long long>(n));
+        }
+        for (const auto& [k, v] : res.figures) std::printf("  %-20s %.1f\n", k.c_str(), v);
+        if (tc.retransmits) {
+            std::printf("  retransmits          %llu (%llu timeouts)\n",
+                        static_cast<unsigned long long>(tc.retransmits),
+                        static_cast<unsigned long long>(tc.timeouts));
+        }
         if (!o.trace.empty()) std::printf("  waveform             %s\n", o.trace.c_str());
+        if (!o.pcap.empty()) std::printf("  pcap                 %s\n", o.pcap.c_str());
         if (!o.stats.empty()) std::printf("  stats                %s\n", o.stats.c_str());
         std::printf("  result               %s%s%s\n", ok ? "PASS" : "FAIL",
                     res.error.empty() ? "" : ": ", res.error.c_str());
