@@ -9,16 +9,19 @@ namespace chio::cosim {
 static constexpr uint64_t RESERVED_LOW = 4096;
 
 host_memory::host_memory(sc_core::sc_module_name name, uint64_t size)
-    : sc_module(name), socket("socket"), m_mem(size, 0) {
+    : sc_module(name),
+      socket("socket"),
+      m_mem(static_cast<uint8_t*>(std::calloc(size, 1))),
+      m_size(m_mem ? size : 0) {
     socket.register_b_transport(this, &host_memory::b_transport);
     socket.register_transport_dbg(this, &host_memory::transport_dbg);
     socket.register_get_direct_mem_ptr(this, &host_memory::get_direct_mem_ptr);
-    if (size > RESERVED_LOW) m_free[RESERVED_LOW] = size - RESERVED_LOW;
+    if (m_size > RESERVED_LOW) m_free[RESERVED_LOW] = m_size - RESERVED_LOW;
 }
 
 uint8_t* host_memory::cpu_ptr(uint64_t addr, uint64_t len) {
-    if (addr > m_mem.size() || len > m_mem.size() - addr) return nullptr;
-    return m_mem.data() + addr;
+    if (addr > m_size || len > m_size - addr) return nullptr;
+    return m_mem.get() + addr;
 }
 
 bool host_memory::alloc(uint64_t size, uint64_t align, uint64_t& addr) {
@@ -31,7 +34,7 @@ bool host_memory::alloc(uint64_t size, uint64_t align, uint64_t& addr) {
         if (a > start) m_free[start] = a - start;
         if (a + size < start + len) m_free[a + size] = start + len - (a + size);
         m_used[a] = size;
-        std::memset(m_mem.data() + a, 0, size);
+        std::memset(m_mem.get() + a, 0, size);
         addr = a;
         return true;
     }
@@ -84,9 +87,10 @@ unsigned host_memory::transport_dbg(tlm::tlm_generic_payload& p) {
 }
 
 bool host_memory::get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi) {
-    dmi.set_dmi_ptr(m_mem.data());
+    if (m_size == 0) return false;
+    dmi.set_dmi_ptr(m_mem.get());
     dmi.set_start_address(0);
-    dmi.set_end_address(m_mem.size() - 1);
+    dmi.set_end_address(m_size - 1);
     dmi.allow_read_write();
     dmi.set_read_latency(sc_core::SC_ZERO_TIME);
     dmi.set_write_latency(sc_core::SC_ZERO_TIME);

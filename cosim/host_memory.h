@@ -9,7 +9,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
+#include <memory>
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
@@ -23,7 +25,7 @@ public:
 
     host_memory(sc_core::sc_module_name name, uint64_t size);
 
-    uint64_t size() const { return m_mem.size(); }
+    uint64_t size() const { return m_size; }
     // CPU view of [addr, addr + len), or nullptr when outside memory.
     uint8_t* cpu_ptr(uint64_t addr, uint64_t len);
 
@@ -38,7 +40,12 @@ private:
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& p, tlm::tlm_dmi& dmi);
     bool access(tlm::tlm_generic_payload& p);
 
-    std::vector<uint8_t> m_mem;
+    // calloc: the OS maps zero pages lazily, so a large memory costs nothing until touched.
+    struct free_deleter {
+        void operator()(uint8_t* p) const { std::free(p); }
+    };
+    std::unique_ptr<uint8_t, free_deleter> m_mem;
+    uint64_t m_size = 0;
     std::map<uint64_t, uint64_t> m_free;  // start -> length, coalesced
     std::map<uint64_t, uint64_t> m_used;  // start -> length
 };
