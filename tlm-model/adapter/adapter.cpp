@@ -31,14 +31,15 @@ adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
     m_core.port = p.port;
     m_core.dma = this;
     m_core.on_qe_error = [this](const qe_err& e) { m_qp.on_qe_error(e); };
+    m_core.on_cq_error = [this](uint32_t cqn) { m_qp.on_cq_error(cqn); };
     cfg_socket.register_b_transport(this, &adapter::cfg_b_transport);
     mmio_socket.register_b_transport(this, &adapter::mmio_b_transport);
     // A port state change is an asynchronous event to every function (catalogue H5).
     m_port.on_state_change([this](bool up) {
         for (uint16_t fn = 0; fn < m_fns.size(); ++fn) {
-            m_core.post_async(fn, spec::eqe_type::PORT_CHANGE,
-                              static_cast<uint32_t>(up ? spec::port_state::ACTIVE
-                                                       : spec::port_state::DOWN));
+            m_core.post_async(
+                fn, spec::eqe_type::PORT_CHANGE,
+                static_cast<uint32_t>(up ? spec::port_state::ACTIVE : spec::port_state::DOWN));
         }
     });
     m_fns.push_back(std::make_unique<function>());

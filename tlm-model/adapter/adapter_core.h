@@ -48,7 +48,7 @@ struct adapter_probes {
 // The network port's identity and state (one port per adapter).
 struct port_config {
     mac_address mac = mac_from_u64(0x02C410000001ull);  // locally administered unicast
-    model::gid gid = ipv4_gid(0x0A000001);            // ::ffff:10.0.0.1
+    model::gid gid = ipv4_gid(0x0A000001);              // ::ffff:10.0.0.1
     spec::path_mtu max_mtu = spec::path_mtu::MTU_4096;
     double gbps = 100.0;
     bool up = true;
@@ -75,6 +75,8 @@ struct adapter_core {
 
     // Called with every queue-engine error output.
     std::function<void(const qe_err&)> on_qe_error;
+    // Called when a CQ goes to error (overflow or a failed CQE write): its QPs go to ERR.
+    std::function<void(uint32_t cqn)> on_cq_error;
 
     // Moves the queue engine's outputs into the queues above and wakes their consumers.
     void collect();

@@ -92,25 +92,44 @@ void command_unit::execute(uint16_t fn, uint64_t addr) {
 command_unit::result command_unit::dispatch(uint16_t fn, cmd::opcode op, const uint8_t* in,
                                             uint8_t* out) {
     switch (op) {
-        case cmd::opcode::QUERY_CAPS: return query_caps(out);
-        case cmd::opcode::NOP: return {};
-        case cmd::opcode::CREATE_EQ: return create_eq(fn, in, out);
-        case cmd::opcode::DESTROY_EQ: return destroy_eq(fn, in);
-        case cmd::opcode::CREATE_CQ: return create_cq(fn, in, out);
-        case cmd::opcode::DESTROY_CQ: return destroy_cq(fn, in);
-        case cmd::opcode::CREATE_QP: return create_qp(fn, in, out);
-        case cmd::opcode::MODIFY_QP: return modify_qp(fn, in);
-        case cmd::opcode::QUERY_QP: return query_qp(fn, in, out);
-        case cmd::opcode::DESTROY_QP: return destroy_qp(fn, in);
-        case cmd::opcode::QUERY_PORT: return query_port(in, out);
-        case cmd::opcode::CREATE_PD: return create_pd(fn, out);
-        case cmd::opcode::DESTROY_PD: return destroy_pd(fn, in);
-        case cmd::opcode::REG_MR: return reg_mr(fn, in, out);
-        case cmd::opcode::DEREG_MR: return dereg_mr(fn, in);
-        case cmd::opcode::CREATE_AH: return create_ah(fn, in, out);
-        case cmd::opcode::DESTROY_AH: return destroy_ah(fn, in);
-        case cmd::opcode::CREATE_SRQ: return create_srq(fn, in, out);
-        case cmd::opcode::DESTROY_SRQ: return destroy_srq(fn, in);
+        case cmd::opcode::QUERY_CAPS:
+            return query_caps(out);
+        case cmd::opcode::NOP:
+            return {};
+        case cmd::opcode::CREATE_EQ:
+            return create_eq(fn, in, out);
+        case cmd::opcode::DESTROY_EQ:
+            return destroy_eq(fn, in);
+        case cmd::opcode::CREATE_CQ:
+            return create_cq(fn, in, out);
+        case cmd::opcode::DESTROY_CQ:
+            return destroy_cq(fn, in);
+        case cmd::opcode::CREATE_QP:
+            return create_qp(fn, in, out);
+        case cmd::opcode::MODIFY_QP:
+            return modify_qp(fn, in);
+        case cmd::opcode::QUERY_QP:
+            return query_qp(fn, in, out);
+        case cmd::opcode::DESTROY_QP:
+            return destroy_qp(fn, in);
+        case cmd::opcode::QUERY_PORT:
+            return query_port(in, out);
+        case cmd::opcode::CREATE_PD:
+            return create_pd(fn, out);
+        case cmd::opcode::DESTROY_PD:
+            return destroy_pd(fn, in);
+        case cmd::opcode::REG_MR:
+            return reg_mr(fn, in, out);
+        case cmd::opcode::DEREG_MR:
+            return dereg_mr(fn, in);
+        case cmd::opcode::CREATE_AH:
+            return create_ah(fn, in, out);
+        case cmd::opcode::DESTROY_AH:
+            return destroy_ah(fn, in);
+        case cmd::opcode::CREATE_SRQ:
+            return create_srq(fn, in, out);
+        case cmd::opcode::DESTROY_SRQ:
+            return destroy_srq(fn, in);
     }
     return {status::BAD_OP, 0};
 }
@@ -169,7 +188,8 @@ command_unit::result command_unit::destroy_eq(uint16_t fn, const uint8_t* in) {
     m_core.qe->cr_cfg({eq_crid(i.eqn), false, 0, 0, 0});
     m_core.collect();
     *e = eq_ctx{};
-    if (m_core.async_eqn[fn & 0xFF] == static_cast<int32_t>(i.eqn)) m_core.async_eqn[fn & 0xFF] = -1;
+    if (m_core.async_eqn[fn & 0xFF] == static_cast<int32_t>(i.eqn))
+        m_core.async_eqn[fn & 0xFF] = -1;
     return {};
 }
 
@@ -195,8 +215,8 @@ command_unit::result command_unit::create_cq(uint16_t fn, const uint8_t* in, uin
         c.eqn = i.eqn;
         c.ring = i.ring_addr;
         ++eq->cq_refs;
-        m_core.qe->cr_cfg({cq_crid(n), true, static_cast<uint8_t>(fn), c.log_size,
-                           static_cast<uint16_t>(i.eqn)});
+        m_core.qe->cr_cfg(
+            {cq_crid(n), true, static_cast<uint8_t>(fn), c.log_size, static_cast<uint16_t>(i.eqn)});
         m_core.collect();
         cmd::create_cq_out o{};
         o.cqn = n;

@@ -26,8 +26,8 @@ void store(uint8_t* p, const T& v) {
 
 constexpr uint32_t field(uint32_t index) { return index + 1; }
 
-constexpr uint32_t ALL_ACCESS = af::LOCAL_WRITE | af::REMOTE_WRITE | af::REMOTE_READ |
-                                af::REMOTE_ATOMIC;
+constexpr uint32_t ALL_ACCESS =
+    af::LOCAL_WRITE | af::REMOTE_WRITE | af::REMOTE_READ | af::REMOTE_ATOMIC;
 
 // Allocates the lowest free slot at or after `first`; -1 when full.
 template <typename T>
@@ -121,8 +121,8 @@ command_unit::result command_unit::create_ah(uint16_t fn, const uint8_t* in, uin
     const int64_t n = free_slot(m_core.ctx.ahs);
     if (n < 0) return {status::NO_RES, 0};
     ah_ctx& ah = m_core.ctx.ahs[n];
-    ah = ah_ctx{true, fn, i.pdn,
-                {mac_from_u64(i.dest_mac), gid_from_u64(i.dest_gid_hi, i.dest_gid_lo)}};
+    ah = ah_ctx{
+        true, fn, i.pdn, {mac_from_u64(i.dest_mac), gid_from_u64(i.dest_gid_hi, i.dest_gid_lo)}};
     ++pd->refs;
     cmd::create_ah_out o{};
     o.ahn = static_cast<uint32_t>(n);
@@ -153,8 +153,8 @@ command_unit::result command_unit::create_srq(uint16_t fn, const uint8_t* in, ui
     srq_ctx& q = m_core.ctx.srqs[n];
     q = srq_ctx{true, fn, i.pdn, static_cast<uint8_t>(i.log_size), i.ring_addr, 0};
     ++pd->refs;
-    m_core.qe->wq_cfg({srq_wqid(static_cast<uint32_t>(n)), true, false, static_cast<uint8_t>(fn),
-                       q.log_size});
+    m_core.qe->wq_cfg(
+        {srq_wqid(static_cast<uint32_t>(n)), true, false, static_cast<uint8_t>(fn), q.log_size});
     m_core.collect();
     cmd::create_srq_out o{};
     o.srqn = static_cast<uint32_t>(n);

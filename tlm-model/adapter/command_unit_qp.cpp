@@ -30,7 +30,8 @@ constexpr uint32_t NO_SRQ = cmd::NO_SRQ;
 command_unit::result command_unit::create_qp(uint16_t fn, const uint8_t* in, uint8_t* out) {
     const auto i = load<cmd::create_qp_in>(in);
     const auto type = static_cast<spec::qp_type>(i.qp_type);
-    if (type != spec::qp_type::RC && type != spec::qp_type::UD) return {status::BAD_PARAM, field(0)};
+    if (type != spec::qp_type::RC && type != spec::qp_type::UD)
+        return {status::BAD_PARAM, field(0)};
     cq_ctx* scq = m_core.ctx.cq(i.send_cqn);
     if (scq == nullptr || scq->fn != fn) return {status::BAD_RES, field(1)};
     cq_ctx* rcq = m_core.ctx.cq(i.recv_cqn);
@@ -42,14 +43,17 @@ command_unit::result command_unit::create_qp(uint16_t fn, const uint8_t* in, uin
     if (i.rq_log_size > max_log) return {status::LIM_ERR, field(4)};
     pd_ctx* pd = m_core.ctx.pd(i.pd);
     if (pd == nullptr || pd->fn != fn) return {status::BAD_RES, field(5)};
-    if (i.sq_addr == 0 || i.sq_addr % sizeof(spec::send_wqe) != 0) return {status::BAD_PARAM, field(6)};
-    if (i.rq_addr == 0 || i.rq_addr % sizeof(spec::recv_wqe) != 0) return {status::BAD_PARAM, field(7)};
+    if (i.sq_addr == 0 || i.sq_addr % sizeof(spec::send_wqe) != 0)
+        return {status::BAD_PARAM, field(6)};
+    if (i.rq_addr == 0 || i.rq_addr % sizeof(spec::recv_wqe) != 0)
+        return {status::BAD_PARAM, field(7)};
     if (i.db_rec_addr % sizeof(spec::db_record) != 0) return {status::BAD_PARAM, field(8)};
     srq_ctx* srq = nullptr;
     if (i.srqn != NO_SRQ) {
         srq = m_core.ctx.srq(i.srqn);
         if (srq == nullptr || srq->fn != fn || type != spec::qp_type::RC) {
-            return {srq == nullptr || srq->fn != fn ? status::BAD_RES : status::BAD_PARAM, field(9)};
+            return {srq == nullptr || srq->fn != fn ? status::BAD_RES : status::BAD_PARAM,
+                    field(9)};
         }
     }
 
@@ -102,12 +106,16 @@ command_unit::result command_unit::modify_qp(uint16_t fn, const uint8_t* in) {
         next = static_cast<spec::qp_state>(i.new_state);
     }
     switch (check_transition(q->type, cur, next, i.attr_mask)) {
-        case transition_check::illegal_transition: return {status::BAD_QP_STATE, field(1)};
-        case transition_check::bad_attrs: return {status::BAD_PARAM, field(2)};
-        case transition_check::ok: break;
+        case transition_check::illegal_transition:
+            return {status::BAD_QP_STATE, field(1)};
+        case transition_check::bad_attrs:
+            return {status::BAD_PARAM, field(2)};
+        case transition_check::ok:
+            break;
     }
     // Validate every supplied value before changing anything: a failed modify changes nothing.
-    if ((i.attr_mask & a::DEST_QPN) && i.dest_qpn >= QPN_LIMIT) return {status::BAD_PARAM, field(3)};
+    if ((i.attr_mask & a::DEST_QPN) && i.dest_qpn >= QPN_LIMIT)
+        return {status::BAD_PARAM, field(3)};
     if ((i.attr_mask & a::RQ_PSN) && i.rq_psn >= QPN_LIMIT) return {status::BAD_PARAM, field(4)};
     if ((i.attr_mask & a::SQ_PSN) && i.sq_psn >= QPN_LIMIT) return {status::BAD_PARAM, field(5)};
     if ((i.attr_mask & a::PATH_MTU) &&

@@ -14,9 +14,12 @@ bool event_unit::write_cqe(uint32_t cqn, spec::cqe cqe, bool solicited) {
     m_core.collect();
     if (r.status != status::OK) {
         if (r.status == status::FULL) {
+            // Overflow (catalogue C14): the CQ is in error, its owner hears of it, and the QPs
+            // that complete into it go to ERR.
             cq->error = true;
             ++m_core.counters.cq_overflows;
             m_core.post_async(cq->fn, spec::eqe_type::CQ_ERROR, cqn);
+            if (m_core.on_cq_error) m_core.on_cq_error(cqn);
         }
         return false;
     }
@@ -29,6 +32,7 @@ bool event_unit::write_cqe(uint32_t cqn, spec::cqe cqe, bool solicited) {
         ++m_core.counters.dma_errors;
         cq->error = true;
         m_core.post_async(fn, spec::eqe_type::CQ_ERROR, cqn);
+        if (m_core.on_cq_error) m_core.on_cq_error(cqn);
         sc_core::wait(delay);
         return false;
     }

@@ -80,6 +80,16 @@ void qp_engine::on_qe_error(const qe_err& e) {
     }
 }
 
+void qp_engine::on_cq_error(uint32_t cqn) {
+    for (uint32_t qpn = 0; qpn < m_core.ctx.qps.size(); ++qpn) {
+        const qp_ctx* q = m_core.ctx.qp(qpn);
+        if (q != nullptr && (q->send_cqn == cqn || q->recv_cqn == cqn)) {
+            m_core.post_async(q->fn, spec::eqe_type::QP_FATAL, qpn);
+            to_error(qpn);
+        }
+    }
+}
+
 void qp_engine::to_error(uint32_t qpn) {
     qp_ctx* q = m_core.ctx.qp(qpn);
     if (q == nullptr || q->state == qp_state::ERR || q->state == qp_state::RESET) return;

@@ -53,6 +53,8 @@ public:
     void on_doorbell(uint16_t wqid);
     // A refused queue-engine input.
     void on_qe_error(const qe_err& e);
+    // A CQ went to error: every QP completing into it goes to ERR.
+    void on_cq_error(uint32_t cqn);
 
     // Thread bodies: never return.
     void send_thread();

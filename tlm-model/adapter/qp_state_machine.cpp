@@ -49,7 +49,8 @@ rule make_rule(qp_state cur, qp_state next) {
         case qp_state::RTR:
             if (n == qp_state::RTS) {
                 r.legal = true;
-                r.rc_req = a::SQ_PSN | a::TIMEOUT | a::RETRY_CNT | a::RNR_RETRY | a::MAX_QP_RD_ATOMIC;
+                r.rc_req =
+                    a::SQ_PSN | a::TIMEOUT | a::RETRY_CNT | a::RNR_RETRY | a::MAX_QP_RD_ATOMIC;
                 r.rc_opt = a::ACCESS_FLAGS | a::MIN_RNR_TIMER;
                 r.ud_req = a::SQ_PSN;
                 r.ud_opt = a::QKEY;
@@ -90,8 +91,7 @@ rule make_rule(qp_state cur, qp_state next) {
 
 }  // namespace
 
-transition_check check_transition(spec::qp_type type, qp_state cur, qp_state next,
-                                  uint32_t mask) {
+transition_check check_transition(spec::qp_type type, qp_state cur, qp_state next, uint32_t mask) {
     const auto ci = static_cast<uint32_t>(cur), ni = static_cast<uint32_t>(next);
     if (ci >= N || ni >= N) return transition_check::illegal_transition;
     const rule r = make_rule(cur, next);
