@@ -78,7 +78,7 @@ int to_init(v::qp* q) {
     v::qp_attr a;
     a.qp_state = v::qp_state::INIT;
     a.port_num = 1;
-    a.qp_access_flags = v::ACCESS_REMOTE_WRITE | v::ACCESS_REMOTE_READ;
+    a.qp_access_flags = v::ACCESS_REMOTE_WRITE | v::ACCESS_REMOTE_READ | v::ACCESS_REMOTE_ATOMIC;
     return v::modify_qp(q, &a, v::QP_STATE | v::QP_PKEY_INDEX | v::QP_PORT | v::QP_ACCESS_FLAGS);
 }
 
@@ -624,10 +624,225 @@ TEST(verbs, ud_send_with_an_address_handle_delivers_grh_and_src_qp) {
     });
 }
 
-TEST(verbs, async_event_wait_times_out_when_nothing_happened) {
+TEST(verbs, rdma_read_and_atomics_through_the_verbs_work_request) {
     with_context([](v::context* ctx) {
+        rc_loop l;
+        ASSERT_TRUE(make_loop(ctx, l, small_cap()));
+        v::mr* amr =
+            v::reg_mr(l.pd, l.buf + 16384, 4096, v::ACCESS_LOCAL_WRITE | v::ACCESS_REMOTE_ATOMIC);
+        ASSERT_NE(amr, nullptr);
+        for (uint32_t i = 0; i < 1000; ++i) l.buf[4096 + i] = static_cast<uint8_t>(i * 3 + 1);
+        v::sge dst = l.sge_at(0, 1000);
+        v::send_wr w;
+        w.wr_id = 1;
+        w.opcode = v::wr_opcode::RDMA_READ;
+        w.send_flags = v::SEND_SIGNALED;
+        w.sg_list = &dst;
+        w.num_sge = 1;
+        w.wr.rdma.remote_addr = reinterpret_cast<uintptr_t>(l.buf + 4096);
+        w.wr.rdma.rkey = l.mr->rkey;
+        v::send_wr* bad = nullptr;
+        ASSERT_EQ(v::post_send(l.a, &w, &bad), 0);
+        std::vector<v::wc> wcs = poll_n(ctx, l.cq_a, 1);
+        ASSERT_EQ(wcs.size(), 1u);
+        EXPECT_EQ(wcs[0].status, v::wc_status::SUCCESS);
+        EXPECT_EQ(wcs[0].opcode, v::wc_opcode::RDMA_READ);
+        EXPECT_EQ(std::memcmp(l.buf, l.buf + 4096, 1000), 0);
+
+        uint64_t target = 40;
+        std::memcpy(l.buf + 16384, &target, 8);
+        dst = l.sge_at(64, 8);
+        w.wr_id = 2;
+        w.opcode = v::wr_opcode::ATOMIC_FETCH_AND_ADD;
+        w.wr.atomic.remote_addr = reinterpret_cast<uintptr_t>(l.buf + 16384);
+        w.wr.atomic.rkey = amr->rkey;
+        w.wr.atomic.compare_add = 2;
+        ASSERT_EQ(v::post_send(l.a, &w, &bad), 0);
+        wcs = poll_n(ctx, l.cq_a, 1);
+        ASSERT_EQ(wcs.size(), 1u);
+        EXPECT_EQ(wcs[0].status, v::wc_status::SUCCESS);
+        EXPECT_EQ(wcs[0].opcode, v::wc_opcode::FETCH_ADD);
+        uint64_t old = 0;
+        std::memcpy(&old, l.buf + 64, 8);
+        std::memcpy(&target, l.buf + 16384, 8);
+        EXPECT_EQ(old, 40u);
+        EXPECT_EQ(target, 42u);
+
+        w.wr_id = 3;
+        w.opcode = v::wr_opcode::ATOMIC_CMP_AND_SWP;
+        w.wr.atomic.compare_add = 42;
+        w.wr.atomic.swap = 7;
+        ASSERT_EQ(v::post_send(l.a, &w, &bad), 0);
+        wcs = poll_n(ctx, l.cq_a, 1);
+        ASSERT_EQ(wcs.size(), 1u);
+        EXPECT_EQ(wcs[0].opcode, v::wc_opcode::COMP_SWAP);
+        std::memcpy(&old, l.buf + 64, 8);
+        std::memcpy(&target, l.buf + 16384, 8);
+        EXPECT_EQ(old, 42u);
+        EXPECT_EQ(target, 7u);
+    });
+}
+
+TEST(verbs, a_bad_rkey_completes_with_an_error_and_flushes_the_rest_once) {
+    with_context([](v::context* ctx) {
+        rc_loop l;
+        ASSERT_TRUE(make_loop(ctx, l, small_cap()));
+        std::memset(l.buf + 8192, 0x5A, 64);
+        v::sge src = l.sge_at(0, 64);
+        v::send_wr w[3];
+        for (int i = 0; i < 3; ++i) {
+            w[i].wr_id = 1 + i;
+            w[i].opcode = v::wr_opcode::RDMA_WRITE;
+            w[i].send_flags = v::SEND_SIGNALED;
+            w[i].sg_list = &src;
+            w[i].num_sge = 1;
+            w[i].wr.rdma.remote_addr = reinterpret_cast<uintptr_t>(l.buf + 8192);
+            w[i].wr.rdma.rkey = l.mr->rkey ^ 0x100;  // no such key
+            w[i].next = i < 2 ? &w[i + 1] : nullptr;
+        }
+        v::send_wr* bad = nullptr;
+        ASSERT_EQ(v::post_send(l.a, &w[0], &bad), 0);
+        const std::vector<v::wc> wcs = poll_n(ctx, l.cq_a, 4, 2 * MS);
+        ASSERT_EQ(wcs.size(), 3u);
+        EXPECT_EQ(wcs[0].wr_id, 1u);
+        EXPECT_EQ(wcs[0].status, v::wc_status::REM_ACCESS_ERR);
+        for (int i = 1; i < 3; ++i) {
+            EXPECT_EQ(wcs[i].wr_id, 1u + i);
+            EXPECT_EQ(wcs[i].status, v::wc_status::WR_FLUSH_ERR);
+        }
+        uint8_t expect[64];
+        std::memset(expect, 0x5A, 64);
+        EXPECT_EQ(std::memcmp(l.buf + 8192, expect, 64), 0);  // no byte written
+        v::qp_attr a;
+        ASSERT_EQ(v::query_qp(l.a, &a, v::QP_STATE, nullptr), 0);
+        EXPECT_EQ(a.qp_state, v::qp_state::ERR);
+        // Posted in ERR: accepted and flushed.
+        w[0].next = nullptr;
+        ASSERT_EQ(v::post_send(l.a, &w[0], &bad), 0);
+        const std::vector<v::wc> more = poll_n(ctx, l.cq_a, 2);
+        ASSERT_EQ(more.size(), 1u);
+        EXPECT_EQ(more[0].status, v::wc_status::WR_FLUSH_ERR);
+    });
+}
+
+TEST(verbs, srq_feeds_an_rc_qp_and_the_qp_refuses_its_own_receives) {
+    with_context([](v::context* ctx) {
+        rc_loop l;
+        v::pd* pd = v::alloc_pd(ctx);
+        ASSERT_NE(pd, nullptr);
+        v::srq_init_attr si;
+        si.max_wr = 4;
+        si.max_sge = 1;
+        v::srq* srq = v::create_srq(pd, &si);
+        ASSERT_NE(srq, nullptr);
+        l.pd = pd;
+        l.buf = static_cast<uint8_t*>(v::alloc_buf(ctx, rc_loop::BYTES));
+        l.mr = v::reg_mr(pd, l.buf, rc_loop::BYTES, v::ACCESS_LOCAL_WRITE);
+        l.cq_a = v::create_cq(ctx, 16, nullptr, nullptr, 0);
+        l.cq_b = v::create_cq(ctx, 16, nullptr, nullptr, 0);
+        ASSERT_TRUE(l.mr && l.cq_a && l.cq_b);
+        ASSERT_EQ(v::query_port(ctx, 1, &l.port), 0);
+        l.a = make_rc(pd, l.cq_a, small_cap());
+        v::qp_init_attr qi;
+        qi.send_cq = l.cq_b;
+        qi.recv_cq = l.cq_b;
+        qi.srq = srq;
+        qi.cap = small_cap();
+        l.b = v::create_qp(pd, &qi);
+        ASSERT_TRUE(l.a && l.b);
+        ASSERT_EQ(to_init(l.a), 0);
+        ASSERT_EQ(to_init(l.b), 0);
+        ASSERT_EQ(to_rtr_rts(l.a, l.b->qp_num, l.port), 0);
+        ASSERT_EQ(to_rtr_rts(l.b, l.a->qp_num, l.port), 0);
+
+        v::sge rs = l.sge_at(4096, 256);
+        v::recv_wr rw;
+        rw.wr_id = 77;
+        rw.sg_list = &rs;
+        rw.num_sge = 1;
+        v::recv_wr* bad_r = nullptr;
+        EXPECT_EQ(v::post_recv(l.b, &rw, &bad_r), EINVAL);
+        EXPECT_EQ(bad_r, &rw);
+        rw.num_sge = 2;
+        EXPECT_EQ(v::post_srq_recv(srq, &rw, &bad_r), EINVAL);  // max_sge 1
+        rw.num_sge = 1;
+        ASSERT_EQ(v::post_srq_recv(srq, &rw, &bad_r), 0);
+
+        std::memcpy(l.buf, "through the shared receive queue", 32);
+        v::sge ss = l.sge_at(0, 32);
+        v::send_wr sw;
+        sw.send_flags = v::SEND_SIGNALED;
+        sw.sg_list = &ss;
+        sw.num_sge = 1;
+        v::send_wr* bad = nullptr;
+        ASSERT_EQ(v::post_send(l.a, &sw, &bad), 0);
+        const std::vector<v::wc> r = poll_n(ctx, l.cq_b, 1);
+        ASSERT_EQ(r.size(), 1u);
+        EXPECT_EQ(r[0].wr_id, 77u);
+        EXPECT_EQ(r[0].status, v::wc_status::SUCCESS);
+        EXPECT_EQ(r[0].byte_len, 32u);
+        EXPECT_EQ(r[0].qp_num, l.b->qp_num);
+        EXPECT_EQ(std::memcmp(l.buf + 4096, l.buf, 32), 0);
+    });
+}
+
+TEST(verbs, async_events_report_port_changes_and_time_out_otherwise) {
+    test::run_driver([](drv::bus& b, cosim::platform& plat) {
+        v::context* ctx = v::open_device(b);
+        ASSERT_NE(ctx, nullptr);
         v::async_event ev;
         EXPECT_EQ(v::get_async_event(ctx, &ev, 100'000), ETIMEDOUT);
+        plat.adapter.net().link_state_changed(false);
+        ASSERT_EQ(v::get_async_event(ctx, &ev, MS), 0);
+        EXPECT_EQ(ev.type, v::event_type::PORT_ERR) << v::event_type_str(ev.type);
+        EXPECT_EQ(ev.port_num, 1);
+        v::ack_async_event(&ev);
+        plat.adapter.net().link_state_changed(true);
+        ASSERT_EQ(v::get_async_event(ctx, &ev, MS), 0);
+        EXPECT_EQ(ev.type, v::event_type::PORT_ACTIVE) << v::event_type_str(ev.type);
+        EXPECT_EQ(v::close_device(ctx), 0);
+    });
+}
+
+TEST(verbs, cq_overflow_is_reported_as_a_cq_error_event) {
+    with_context([](v::context* ctx) {
+        rc_loop l;
+        ASSERT_TRUE(make_loop(ctx, l, small_cap()));
+        // A second, two-entry CQ for a third QP that completes four sends without being polled.
+        v::cq* tiny = v::create_cq(ctx, 2, nullptr, nullptr, 0);
+        ASSERT_NE(tiny, nullptr);
+        ASSERT_EQ(tiny->cqe, 2);
+        v::qp* q = make_rc(l.pd, tiny, small_cap());
+        ASSERT_NE(q, nullptr);
+        ASSERT_EQ(to_init(q), 0);
+        v::qp* peer = make_rc(l.pd, l.cq_b, small_cap());
+        ASSERT_NE(peer, nullptr);
+        ASSERT_EQ(to_init(peer), 0);
+        ASSERT_EQ(to_rtr_rts(q, peer->qp_num, l.port), 0);
+        ASSERT_EQ(to_rtr_rts(peer, q->qp_num, l.port), 0);
+        v::sge s = l.sge_at(0, 8);
+        v::send_wr w[4];
+        for (int i = 0; i < 4; ++i) {
+            w[i].wr_id = i;
+            w[i].opcode = v::wr_opcode::RDMA_WRITE;
+            w[i].send_flags = v::SEND_SIGNALED;
+            w[i].sg_list = &s;
+            w[i].num_sge = 1;
+            w[i].wr.rdma.remote_addr = reinterpret_cast<uintptr_t>(l.buf + 1024);
+            w[i].wr.rdma.rkey = l.mr->rkey;
+            w[i].next = i < 3 ? &w[i + 1] : nullptr;
+        }
+        v::send_wr* bad = nullptr;
+        ASSERT_EQ(v::post_send(q, &w[0], &bad), 0);
+        v::async_event ev;
+        bool cq_err = false;
+        while (v::get_async_event(ctx, &ev, 2 * MS) == 0) {
+            if (ev.type == v::event_type::CQ_ERR) {
+                cq_err = true;
+                EXPECT_EQ(ev.cq, tiny);
+            }
+        }
+        EXPECT_TRUE(cq_err);
     });
 }
 
