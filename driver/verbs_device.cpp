@@ -67,6 +67,8 @@ int query_device(context* ctx, device_attr* a) {
     a->max_srq = spec::limits::MAX_SRQ;
     a->max_srq_wr = 1u << c.max_wq_log_size;
     a->max_srq_sge = c.max_recv_sge;
+    // The QP context holds up to 255 (an 8-bit field); 16 is what the driver defaults to and what
+    // the transport tests exercise, so that is what is promised.
     a->max_qp_rd_atom = 16;
     a->max_qp_init_rd_atom = 16;
     a->num_comp_vectors = 1;  // every CQ reports on the async EQ's vector

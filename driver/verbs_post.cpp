@@ -48,7 +48,7 @@ int build_send(const qp& q, const send_wr& w, drv::send_wr& d, uint8_t* inl) {
         for (int i = 0; i < w.num_sge; ++i) {
             const sge& s = w.sg_list[i];
             if (s.length == 0) continue;
-            // Each entry is non-null by now (length > 0 and it was registered by the caller).
+            if (s.addr == 0) return EINVAL;  // never copy from a null pointer
             std::memcpy(inl + at, reinterpret_cast<const void*>(static_cast<uintptr_t>(s.addr)),
                         s.length);
             at += s.length;

@@ -347,6 +347,11 @@ TEST(verbs, post_send_rejects_stop_the_list_and_consume_nothing) {
         EXPECT_EQ(bad, &in);
         in.send_flags = 0x80;
         EXPECT_EQ(v::post_send(l.a, &in, &bad), EINVAL);
+        v::sge null_sge{0, 4, 0};  // inline from a null address
+        in.sg_list = &null_sge;
+        in.send_flags = v::SEND_INLINE;
+        EXPECT_EQ(v::post_send(l.a, &in, &bad), EINVAL);
+        in.sg_list = &big;
         // Inline at the limit goes, copied from the CPU address; no lkey needed.
         big.length = 64;
         big.lkey = 0;
