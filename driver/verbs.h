@@ -327,9 +327,12 @@ int dereg_mr(mr* m);
 // --- completion queues and events ---
 comp_channel* create_comp_channel(context* ctx);
 int destroy_comp_channel(comp_channel* ch);
+// cqe is rounded up to a power of two (cq->cqe); channel may be nullptr (no events); every CQ
+// reports on the one completion vector, so comp_vector must be 0.
 cq* create_cq(context* ctx, int cqe, void* cq_context, comp_channel* channel, int comp_vector);
 int destroy_cq(cq* c);
-// Up to num_entries completions, oldest first; returns how many (0: none), never blocks.
+// Up to num_entries completions, oldest first; returns how many (0: none), or -EINVAL for bad
+// arguments (negative, as ibv_poll_cq). Never blocks.
 int poll_cq(cq* c, int num_entries, wc* out);
 // Arms the CQ: the next completion (solicited_only: the next solicited one or any error) raises
 // one event on the CQ's channel.
@@ -343,8 +346,12 @@ int get_async_event(context* ctx, async_event* ev, uint64_t timeout_ns);
 void ack_async_event(async_event* ev);
 
 // --- queue pairs ---
+// The QP starts in RESET; init->cap comes back with what it got (work requests rounded up to a
+// power of two; max_recv_wr 0 on an SRQ). EINVAL when a capability exceeds the device's.
 qp* create_qp(pd* p, qp_init_attr* init);
+// EINVAL for an illegal transition or a missing/unexpected attribute; the QP is then unchanged.
 int modify_qp(qp* q, qp_attr* attr, int attr_mask);
+// Fills every field whatever attr_mask says (as providers do); init may be nullptr.
 int query_qp(qp* q, qp_attr* attr, int attr_mask, qp_init_attr* init);
 int destroy_qp(qp* q);
 int post_send(qp* q, send_wr* wr, send_wr** bad_wr);
@@ -357,7 +364,7 @@ int post_srq_recv(srq* s, recv_wr* wr, recv_wr** bad_wr);
 ah* create_ah(pd* p, ah_attr* attr);
 int destroy_ah(ah* a);
 
-// Names for messages: "SUCCESS", "WR_FLUSH_ERR", ... (ibv_wc_status_str) and "RTS", ...
+// Names for messages: "SUCCESS", "WR_FLUSH_ERR", ... (ibv_wc_status_str), "QP_FATAL", ...
 const char* wc_status_str(wc_status s);
 const char* event_type_str(event_type t);
 
