@@ -74,7 +74,7 @@ constexpr int QP_SQ_PSN = spec::qp_attr::SQ_PSN;
 constexpr int QP_MAX_DEST_RD_ATOMIC = spec::qp_attr::MAX_DEST_RD_ATOMIC;
 constexpr int QP_DEST_QPN = spec::qp_attr::DEST_QPN;
 
-// The receive-side Global Routing Header a UD receive buffer starts with (IBA 1.4 11.4.1.2).
+// The receive-side Global Routing Header a UD receive buffer starts with (IBA 11.4.1.1).
 constexpr uint32_t GRH_BYTES = spec::roce::GRH;
 
 struct gid {

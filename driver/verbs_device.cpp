@@ -141,7 +141,7 @@ int dealloc_pd(pd* p) {
 mr* reg_mr_iova(pd* p, uint64_t iova, size_t length, uint64_t bus_addr, int access) {
     if (p == nullptr) return fail_null<mr>(EINVAL);
     context* ctx = p->ctx;
-    // Remote write or atomic access needs local write (IBA 10.6.3.1; ibv_reg_mr refuses too).
+    // Remote write or atomic access needs local write (ibv_reg_mr(3) refuses it the same way).
     if ((access & (ACCESS_REMOTE_WRITE | ACCESS_REMOTE_ATOMIC)) && !(access & ACCESS_LOCAL_WRITE)) {
         return fail_null<mr>(EINVAL);
     }

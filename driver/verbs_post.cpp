@@ -22,8 +22,9 @@ bool opcode_allowed(qp_type t, wr_opcode op) {
     return static_cast<unsigned>(op) <= static_cast<unsigned>(wr_opcode::ATOMIC_FETCH_AND_ADD);
 }
 
-// Sends are accepted in RTS and SQD, and in ERR where the device flushes them (IBA 10.8.2: a
-// post to a QP in the error state completes with a flush error); RESET, INIT, RTR are refused.
+// Sends are accepted in RTS and SQD, and in ERR where the device flushes them (verbs: a
+// post to a QP in the error state completes with a flush error); RESET, INIT, RTR and SQE (the
+// driver does not yet recover a send queue error) are refused.
 bool send_state_ok(qp_state s) {
     return s == qp_state::RTS || s == qp_state::SQD || s == qp_state::ERR;
 }
