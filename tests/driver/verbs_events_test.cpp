@@ -66,7 +66,7 @@ TEST(verbs, completion_channel_reports_one_event_per_arm) {
 }
 
 TEST(verbs, async_events_report_port_changes_and_time_out_otherwise) {
-    test::run_driver([](drv::bus& b, cosim::platform& plat) {
+    on_loopback([](drv::bus& b, cosim::platform& plat) {
         v::context* ctx = v::open_device(b);
         ASSERT_NE(ctx, nullptr);
         v::async_event ev;

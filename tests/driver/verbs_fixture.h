@@ -9,10 +9,11 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <systemc>
 #include <vector>
 
+#include "cosim/topology.h"
 #include "driver/verbs.h"
-#include "support/platform_fixture.h"
 
 namespace chio::verbs_test {
 
@@ -20,10 +21,21 @@ namespace v = verbs;
 
 constexpr uint64_t MS = 1'000'000;
 
-// Runs body with an open context in a driver thread; closes the context afterwards.
+// Runs body in a driver thread of the one host of a loopback topology (packets turn around in
+// the adapter's port), until it returns.
+inline void on_loopback(std::function<void(drv::bus&, cosim::platform&)> body) {
+    cosim::topology_params tp;
+    tp.kind = cosim::topology_kind::loopback;
+    cosim::topology net(tp);
+    cosim::platform& host = net.host(0);
+    host.run_driver([&](drv::bus& b) { body(b, host); });
+    sc_core::sc_start();
+}
+
+// Runs body with an open context on a loopback host; closes the context afterwards.
 inline void with_context(std::function<void(v::context*)> body) {
     bool ran = false;
-    test::run_driver([&](drv::bus& b, cosim::platform&) {
+    on_loopback([&](drv::bus& b, cosim::platform&) {
         std::string why;
         v::context* ctx = v::open_device(b, {}, &why);
         ASSERT_NE(ctx, nullptr) << why;

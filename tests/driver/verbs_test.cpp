@@ -28,7 +28,10 @@ TEST(verbs, open_and_query_device_and_port) {
         v::port_attr p;
         ASSERT_EQ(v::query_port(ctx, 1, &p), 0);
         EXPECT_EQ(p.state, v::port_state::ACTIVE);
-        EXPECT_NE(p.gid0.hi | p.gid0.lo, 0u);
+        // Host 0 of a topology: MAC 02:c4:10:00:00:01, GID ::ffff:10.0.0.1.
+        EXPECT_EQ(p.mac, 0x02C410000001ull);
+        EXPECT_EQ(p.gid0.hi, 0u);
+        EXPECT_EQ(p.gid0.lo, 0x0000FFFF0A000001ull);
         v::gid g;
         ASSERT_EQ(v::query_gid(ctx, 1, 0, &g), 0);
         EXPECT_EQ(g.lo, p.gid0.lo);
