@@ -238,7 +238,9 @@ void qp_engine::flush(uint32_t qpn) {
             const size_t sz = recv ? sizeof(spec::recv_wqe) : sizeof(spec::send_wqe);
             uint64_t wr_id = 0;
             const uint16_t fn = q->fn;
-            m_core.dma->read(fn, base + (index & ((1u << log) - 1)) * sz, &wr_id, 8);
+            const size_t at =
+                recv ? offsetof(spec::recv_wqe, wr_id) : offsetof(spec::send_wqe, wr_id);
+            m_core.dma->read(fn, base + (index & ((1u << log) - 1)) * sz + at, &wr_id, 8);
             q = live(qpn);
             if (q == nullptr) return;
             spec::cqe c{};

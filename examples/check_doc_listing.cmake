@@ -1,0 +1,23 @@
+# Fails unless DOC contains SOURCE verbatim as a fenced code block that opens with the line
+# "```cpp" directly after a line naming the file ("<!-- listing: examples/<name> -->").
+# Usage: cmake -DDOC=docs/x.md -DSOURCE=examples/y.cpp -P check_doc_listing.cmake
+file(READ ${DOC} doc)
+file(READ ${SOURCE} src)
+get_filename_component(name ${SOURCE} NAME)
+set(marker "<!-- listing: examples/${name} -->\n```cpp\n")
+string(FIND "${doc}" "${marker}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "${DOC}: no listing marker for examples/${name}")
+endif()
+string(LENGTH "${marker}" mlen)
+math(EXPR start "${at} + ${mlen}")
+string(SUBSTRING "${doc}" ${start} -1 rest)
+string(FIND "${rest}" "\n```\n" end)
+if(end EQUAL -1)
+  message(FATAL_ERROR "${DOC}: the listing of examples/${name} is not closed")
+endif()
+math(EXPR end "${end} + 1")
+string(SUBSTRING "${rest}" 0 ${end} listed)
+if(NOT listed STREQUAL src)
+  message(FATAL_ERROR "${DOC}: the listing differs from examples/${name}; paste the file again")
+endif()
