@@ -226,6 +226,10 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
             rq = m_core.qe->deq({wqid});
             m_core.collect();
             if (rq.status != spec::qe::status::OK) {
+                // An RNR NAKed packet leaves no trace (IBA 9.7.5.2.8): its retry must find the
+                // responder as before it, so a WRITE_ONLY_WITH_IMM does not stay "in a write"
+                // and its retry is not taken for a FIRST inside a message.
+                if (first) s.in_write = false;
                 ++m_tc.rnr_naks_sent;
                 const auto timer =
                     static_cast<uint8_t>(pk::QP_TIMERS_MIN_RNR_TIMER.get(q->attrs.timers));
