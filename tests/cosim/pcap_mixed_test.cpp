@@ -1,0 +1,248 @@
+// A mixed RC run between two hosts (every RC opcode, single- and multi-packet at path MTU 1024)
+// written as a pcap by the pair topology and decoded by tshark: every frame is RoCE with the
+// BTH opcode, destination QPN and PSN expected, and no frame is malformed or carries expert
+// info (bad IP/UDP checksum, unknown field). Requests (host 0 -> host 1) must be exactly the
+// packets the IBA segmentation rules give for the script, in order; responses (host 1 -> host 0)
+// must match, per opcode, what host 1's adapter counted as sent, with READ responses carrying the
+// PSNs their request reserved.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/two_sides.h"
+
+namespace chio {
+namespace {
+
+using test::two_sides;
+using op = spec::wqe_opcode;
+using rop = spec::roce::opcode;
+using Q = test::wr_tracker::queue;
+
+constexpr uint64_t TX = 0, RX = 64 << 10, ATOM = 200 << 10, RESULT = 210 << 10;
+constexpr uint32_t MTU = 1024;
+
+std::string run(const std::string& cmd) {
+    std::string out;
+    std::FILE* f = ::popen(cmd.c_str(), "r");
+    if (!f) return out;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    ::pclose(f);
+    return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> v;
+    std::string cur;
+    std::istringstream in(s);
+    while (std::getline(in, cur, sep)) v.push_back(cur);
+    return v;
+}
+
+struct step {
+    op o;
+    uint32_t len;
+};
+
+struct expected_packet {
+    rop opcode;
+    uint32_t psn;
+};
+
+// IBA 9.7.1 / table 38: a SEND or WRITE of len bytes is ceil(len / MTU) packets (at least one),
+// FIRST, MIDDLE..., LAST (WITH_IMM on the last), or ONLY; one PSN each. A READ request is one
+// packet that reserves one PSN per response packet; an atomic one packet, one PSN.
+std::vector<expected_packet> requests_for(const std::vector<step>& script, uint32_t psn) {
+    std::vector<expected_packet> v;
+    for (const step& s : script) {
+        const uint32_t n = s.len == 0 ? 1 : (s.len + MTU - 1) / MTU;
+        const bool send = s.o == op::SEND || s.o == op::SEND_WITH_IMM;
+        const bool imm = s.o == op::SEND_WITH_IMM || s.o == op::RDMA_WRITE_WITH_IMM;
+        if (s.o == op::RDMA_READ) {
+            v.push_back({rop::RC_RDMA_READ_REQUEST, psn});
+            psn += n;
+            continue;
+        }
+        if (s.o == op::ATOMIC_CMP_AND_SWP || s.o == op::ATOMIC_FETCH_AND_ADD) {
+            v.push_back(
+                {s.o == op::ATOMIC_CMP_AND_SWP ? rop::RC_COMPARE_SWAP : rop::RC_FETCH_ADD, psn++});
+            continue;
+        }
+        for (uint32_t i = 0; i < n; ++i) {
+            const bool first = i == 0, last = i + 1 == n;
+            rop o;
+            if (first && last) {
+                o = send ? (imm ? rop::RC_SEND_ONLY_WITH_IMM : rop::RC_SEND_ONLY)
+                         : (imm ? rop::RC_RDMA_WRITE_ONLY_WITH_IMM : rop::RC_RDMA_WRITE_ONLY);
+            } else if (first) {
+                o = send ? rop::RC_SEND_FIRST : rop::RC_RDMA_WRITE_FIRST;
+            } else if (last) {
+                o = send ? (imm ? rop::RC_SEND_LAST_WITH_IMM : rop::RC_SEND_LAST)
+                         : (imm ? rop::RC_RDMA_WRITE_LAST_WITH_IMM : rop::RC_RDMA_WRITE_LAST);
+            } else {
+                o = send ? rop::RC_SEND_MIDDLE : rop::RC_RDMA_WRITE_MIDDLE;
+            }
+            v.push_back({o, psn++});
+        }
+    }
+    return v;
+}
+
+TEST(pcap_mixed, tshark_decodes_a_mixed_rdma_run_as_roce) {
+    ASSERT_EQ(std::system("command -v tshark >/dev/null 2>&1"), 0)
+        << "tshark not found: install the Debian package tshark (./chio installs it)";
+    const std::string path = ::testing::TempDir() + "chio_pcap_mixed.pcap";
+    std::remove(path.c_str());
+    test::sides_options o;
+    o.kind = cosim::topology_kind::pair;
+    o.mtu = spec::path_mtu::MTU_1024;
+    o.pcap = path;
+    const std::vector<step> script = {
+        {op::SEND, 3000},
+        {op::SEND_WITH_IMM, 100},
+        {op::SEND_WITH_IMM, 2500},
+        {op::RDMA_WRITE, 2500},
+        {op::RDMA_WRITE, 500},
+        {op::RDMA_WRITE_WITH_IMM, 2500},
+        {op::RDMA_WRITE_WITH_IMM, 10},
+        {op::RDMA_READ, 2500},
+        {op::RDMA_READ, 100},
+        {op::ATOMIC_CMP_AND_SWP, 8},
+        {op::ATOMIC_FETCH_AND_ADD, 8},
+        {op::SEND, 0},
+        {op::SEND, 1024},
+        {op::RDMA_READ, 4096},
+    };
+    uint32_t a_qpn = 0, b_qpn = 0, a_psn = 0;
+    auto tp = test::run_two_sides(o, [&](two_sides& t) {
+        a_qpn = t.a.qp->qpn();
+        b_qpn = t.b.qp->qpn();
+        spec::cmd::query_qp_out q = t.query(t.a);
+        a_psn = q.sq_psn;
+        uint64_t id = 1;
+        for (const step& s : script) {
+            const uint64_t my = id++;
+            const bool recv =
+                s.o == op::SEND || s.o == op::SEND_WITH_IMM || s.o == op::RDMA_WRITE_WITH_IMM;
+            if (recv) {
+                ASSERT_EQ(t.post_recv(t.b, 100 + my, RX, 8192), 0);
+            }
+            test::fill_pattern(t.a.cpu() + TX, s.len, 3, my);
+            drv::send_wr w;
+            w.wr_id = my;
+            w.opcode = s.o;
+            const bool into_a = s.o == op::RDMA_READ || s.len == 8;
+            w.sg_list[0] = {t.a.addr(into_a ? (s.len == 8 ? RESULT : RX) : TX), s.len, t.a.lkey};
+            w.num_sge = 1;
+            w.remote_addr = t.b.addr(s.len == 8 ? ATOM : RX);
+            w.rkey = t.b.rkey;
+            w.compare_add = 0;
+            w.swap = 5;
+            ASSERT_EQ(t.post_send(t.a, w), 0);
+            const spec::cqe* c = t.wait_wr(t.a, Q::send, my);
+            ASSERT_TRUE(c) << spec::to_string(s.o);
+            EXPECT_EQ(c->status, 0) << spec::to_string(s.o);
+            if (recv) {
+                ASSERT_TRUE(t.wait_wr(t.b, Q::recv, 100 + my));
+            }
+        }
+        t.expect_exactly_once();
+    });
+    const uint64_t frames = tp->wire()->stats(model::link::side::a).frames +
+                            tp->wire()->stats(model::link::side::b).frames;
+    const auto& tx0 = tp->host(0).adapter.transport().per_opcode_tx;
+    const auto& tx1 = tp->host(1).adapter.transport().per_opcode_tx;
+    ASSERT_TRUE(tp->close());
+    ASSERT_EQ(tp->host(0).adapter.transport().retransmits, 0u);
+
+    // Checksum validation on for IPv4 and UDP; Wireshark's heuristic payload dissectors off (the
+    // payloads are test bytes), as in tests/tlm-model/fabric/pcap_tshark_test.cpp.
+    std::string cmd = "tshark -n -r " + path +
+                      " -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE"
+                      " -T fields -E separator=/t -e frame.number -e frame.protocols -e ip.src"
+                      " -e infiniband.bth.opcode -e infiniband.bth.destqp -e infiniband.bth.psn"
+                      " -e _ws.malformed -e _ws.expert.severity -e _ws.expert.message";
+    for (const char* h :
+         {"smcr_infiniband", "smb_direct_infiniband", "rpcrdma_infiniband", "nvme_rdma", "lnet_ib",
+          "iser_infiniband", "eth_over_ib", "mellanox_eoib", "sdp_infiniband", "fc_infiniband"})
+        cmd += std::string(" --disable-heuristic ") + h;
+    const std::string out = run(cmd + " 2>/dev/null");
+    const std::vector<std::string> lines = split(out, '\n');
+    ASSERT_EQ(lines.size(), frames) << out;
+
+    const std::vector<expected_packet> want = requests_for(script, a_psn);
+    std::vector<expected_packet> got_req;
+    std::map<unsigned, uint64_t> resp_count;
+    std::set<uint32_t> read_psns;  // PSNs READ requests reserved
+    {
+        uint32_t psn = a_psn;
+        for (const step& s : script) {
+            const uint32_t n = s.len == 0 ? 1 : (s.len + MTU - 1) / MTU;
+            if (s.o == op::RDMA_READ) {
+                for (uint32_t i = 0; i < n; ++i) read_psns.insert(psn + i);
+            }
+            psn += (s.o == op::RDMA_READ || s.o == op::SEND || s.o == op::SEND_WITH_IMM ||
+                    s.o == op::RDMA_WRITE || s.o == op::RDMA_WRITE_WITH_IMM)
+                       ? n
+                       : 1;
+        }
+    }
+    const std::string host0_ip = "10.0.0.1", host1_ip = "10.0.0.2";
+    for (const std::string& line : lines) {
+        const std::vector<std::string> c = split(line, '\t');
+        ASSERT_GE(c.size(), 6u) << line;
+        EXPECT_NE(c[1].find("udp:infiniband"), std::string::npos) << line;
+        for (size_t k = 6; k < c.size(); ++k) EXPECT_TRUE(c[k].empty()) << "flagged: " << line;
+        const unsigned opc = static_cast<unsigned>(std::stoul(c[3]));
+        const uint32_t dqp = static_cast<uint32_t>(std::stoul(c[4], nullptr, 16));
+        const uint32_t psn = static_cast<uint32_t>(std::stoul(c[5]));
+        if (c[2] == host0_ip) {
+            EXPECT_EQ(dqp, b_qpn) << line;
+            got_req.push_back({static_cast<rop>(opc), psn});
+        } else {
+            ASSERT_EQ(c[2], host1_ip) << line;
+            EXPECT_EQ(dqp, a_qpn) << line;
+            ++resp_count[opc];
+            const auto ro = static_cast<rop>(opc);
+            if (ro == rop::RC_RDMA_READ_RESPONSE_FIRST || ro == rop::RC_RDMA_READ_RESPONSE_MIDDLE ||
+                ro == rop::RC_RDMA_READ_RESPONSE_LAST || ro == rop::RC_RDMA_READ_RESPONSE_ONLY) {
+                EXPECT_TRUE(read_psns.count(psn))
+                    << "READ response with PSN " << psn << ": " << line;
+            }
+        }
+    }
+    ASSERT_EQ(got_req.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+        EXPECT_EQ(got_req[i].opcode, want[i].opcode)
+            << "request " << i << ": " << spec::roce::to_string(got_req[i].opcode) << " vs "
+            << spec::roce::to_string(want[i].opcode);
+        EXPECT_EQ(got_req[i].psn, want[i].psn) << "request " << i;
+    }
+    // Responses: exactly what host 1 sent, per opcode; host 0 sent only requests.
+    for (unsigned k = 0; k < 256; ++k) {
+        EXPECT_EQ(resp_count.count(k) ? resp_count[k] : 0u, tx1[k])
+            << "responses " << spec::roce::to_string(static_cast<rop>(k));
+    }
+    uint64_t sent0 = 0;
+    for (unsigned k = 0; k < 256; ++k) sent0 += tx0[k];
+    EXPECT_EQ(sent0, want.size());
+    // Every response kind of the script shows up.
+    for (rop r : {rop::RC_ACKNOWLEDGE, rop::RC_ATOMIC_ACKNOWLEDGE, rop::RC_RDMA_READ_RESPONSE_FIRST,
+                  rop::RC_RDMA_READ_RESPONSE_MIDDLE, rop::RC_RDMA_READ_RESPONSE_LAST,
+                  rop::RC_RDMA_READ_RESPONSE_ONLY}) {
+        EXPECT_GT(resp_count[static_cast<unsigned>(r)], 0u) << spec::roce::to_string(r);
+    }
+    std::printf("%zu frames: %zu requests, %zu responses\n", lines.size(), got_req.size(),
+                lines.size() - got_req.size());
+}
+
+}  // namespace
+}  // namespace chio
