@@ -4,7 +4,7 @@
 // info (bad IP/UDP checksum, unknown field). Requests (host 0 -> host 1) must be exactly the
 // packets the IBA segmentation rules give for the script, in order; responses (host 1 -> host 0)
 // must match, per opcode, what host 1's adapter counted as sent, with READ responses carrying the
-// PSNs their request reserved.
+// PSNs their request reserved. Every frame's ICRC is recomputed here (tshark does not check it).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -45,6 +45,74 @@ std::vector<std::string> split(const std::string& s, char sep) {
     std::istringstream in(s);
     while (std::getline(in, cur, sep)) v.push_back(cur);
     return v;
+}
+
+// CRC-32 as Ethernet computes it (reflected polynomial 0xEDB88320), bit by bit: an ICRC
+// implementation independent of tlm-model/fabric/wire.cpp.
+uint32_t crc32_update(uint32_t crc, const uint8_t* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return crc;
+}
+
+// The RoCEv2 ICRC of an Ethernet frame (IBA Annex A17.4.1): CRC-32 over 8 bytes of ones (the
+// LRH placeholder), the IP header with its variant fields as ones (IPv4: TOS, TTL, checksum;
+// IPv6: traffic class, flow label, hop limit), the UDP header with the checksum as ones, the BTH
+// with resv8a as ones, and the rest up to the ICRC; sent inverted, least significant byte first.
+// Returns false when the frame is too short or not IP.
+bool icrc_matches(const std::vector<uint8_t>& f, std::string& why) {
+    if (f.size() < 14 + 20 + 8 + 12 + 4) return why = "short frame", false;
+    const uint16_t ethertype = static_cast<uint16_t>(f[12] << 8 | f[13]);
+    std::vector<uint8_t> m(f.begin() + 14, f.end() - 4);
+    size_t ip_len = 0;
+    if (ethertype == 0x0800) {
+        ip_len = (m[0] & 0xF) * 4u;
+        m[1] = 0xFF;           // TOS
+        m[8] = 0xFF;           // TTL
+        m[10] = m[11] = 0xFF;  // header checksum
+    } else if (ethertype == 0x86DD) {
+        ip_len = 40;
+        m[0] |= 0x0F;               // traffic class (low half of byte 0) ...
+        m[1] = m[2] = m[3] = 0xFF;  // ... and flow label
+        m[7] = 0xFF;                // hop limit
+    } else {
+        return why = "not IP", false;
+    }
+    m[ip_len + 6] = m[ip_len + 7] = 0xFF;  // UDP checksum
+    m[ip_len + 8 + 4] = 0xFF;              // BTH resv8a
+    static const uint8_t ones[8] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    uint32_t crc = crc32_update(0xFFFFFFFFu, ones, 8);
+    crc = ~crc32_update(crc, m.data(), m.size());
+    const size_t at = f.size() - 4;
+    const uint32_t wire = uint32_t{f[at]} | uint32_t{f[at + 1]} << 8 | uint32_t{f[at + 2]} << 16 |
+                          uint32_t{f[at + 3]} << 24;
+    if (wire == crc) return true;
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "ICRC 0x%08x on the wire, 0x%08x computed", wire, crc);
+    why = buf;
+    return false;
+}
+
+// The frames of a nanosecond or microsecond pcap file, in order.
+std::vector<std::vector<uint8_t>> read_pcap(const std::string& path) {
+    std::vector<std::vector<uint8_t>> frames;
+    std::FILE* fp = std::fopen(path.c_str(), "rb");
+    if (!fp) return frames;
+    uint8_t hdr[24];
+    if (std::fread(hdr, 1, 24, fp) == 24) {
+        uint8_t rec[16];
+        while (std::fread(rec, 1, 16, fp) == 16) {
+            const uint32_t incl = uint32_t{rec[8]} | uint32_t{rec[9]} << 8 |
+                                  uint32_t{rec[10]} << 16 | uint32_t{rec[11]} << 24;
+            std::vector<uint8_t> f(incl);
+            if (std::fread(f.data(), 1, incl, fp) != incl) break;
+            frames.push_back(std::move(f));
+        }
+    }
+    std::fclose(fp);
+    return frames;
 }
 
 struct step {
@@ -177,6 +245,14 @@ TEST(pcap_mixed, tshark_decodes_a_mixed_rdma_run_as_roce) {
     const std::string out = run(cmd + " 2>/dev/null");
     const std::vector<std::string> lines = split(out, '\n');
     ASSERT_EQ(lines.size(), frames) << out;
+
+    // tshark shows the ICRC but does not verify it: check every frame's ICRC here.
+    const std::vector<std::vector<uint8_t>> raw = read_pcap(path);
+    ASSERT_EQ(raw.size(), frames);
+    for (size_t i = 0; i < raw.size(); ++i) {
+        std::string why;
+        EXPECT_TRUE(icrc_matches(raw[i], why)) << "frame " << i + 1 << ": " << why;
+    }
 
     const std::vector<expected_packet> want = requests_for(script, a_psn);
     std::vector<expected_packet> got_req;
