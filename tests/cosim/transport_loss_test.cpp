@@ -317,5 +317,31 @@ TEST(transport_loss, flush_from_sqd_loopback_rtl) {
     });
 }
 
+// RTS -> SQD holds new sends (catalogue F4: the send queue drains and stops); SQD -> RTS
+// resumes them, in order, each exactly once.
+TEST(transport_loss, sqd_holds_sends_and_rts_resumes_them) {
+    test::sides_options o;
+    o.kind = topo::pair;
+    test::run_two_sides(o, [](two_sides& t) {
+        test::side& a = t.a;
+        ASSERT_TRUE(t.modify(a, qp_state::SQD, spec::qp_attr::STATE).ok());
+        for (uint64_t i = 1; i <= 4; ++i) {
+            test::fill_pattern(a.cpu() + TX + i * 1024, 500, 77, i);
+            ASSERT_EQ(t.post_recv(t.b, 100 + i, RX + i * 1024, 1024), 0);
+            ASSERT_EQ(t.post_send(a, one_sge(i, op::SEND, a, TX + i * 1024, 500)), 0);
+        }
+        t.wait_for([] { return false; }, 100'000);
+        EXPECT_EQ(t.tracker.completed_count(), 0u) << "a send left a QP in SQD";
+        ASSERT_TRUE(t.modify(a, qp_state::RTS, spec::qp_attr::STATE).ok());
+        t.expect_exactly_once();
+        for (const auto& [k, c] : t.tracker.log()) {
+            EXPECT_EQ(c.status, st(cqe_status::SUCCESS)) << "wr_id " << c.wr_id;
+        }
+        for (uint64_t i = 1; i <= 4; ++i) {
+            EXPECT_EQ(std::memcmp(t.b.cpu() + RX + i * 1024, a.cpu() + TX + i * 1024, 500), 0) << i;
+        }
+    });
+}
+
 }  // namespace
 }  // namespace chio

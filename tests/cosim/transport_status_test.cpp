@@ -328,5 +328,31 @@ TEST(transport_status, local_error_behind_in_flight_request_completes_in_order) 
     });
 }
 
+// The UD receive path's own LOC_LEN_ERR: a datagram (GRH + payload) larger than the receive
+// buffer completes that receive in error; UD gives no delivery guarantee the error could break,
+// so the receiver stays in RTS and takes the next datagram; the sender saw success.
+TEST(transport_status, loc_len_err_ud_receive_too_small_receiver_stays_usable) {
+    auto o = pair_model();
+    o.type = spec::qp_type::UD;
+    o.qe = qe::rtl;
+    test::run_two_sides(o, [](two_sides& t) {
+        ASSERT_EQ(t.post_recv(t.b, 100, RX, spec::roce::GRH + 99), 0);
+        ASSERT_EQ(t.post_recv(t.b, 101, RX + 4096, spec::roce::GRH + 100), 0);
+        for (uint64_t id : {1, 2}) {
+            drv::send_wr w = one_sge(id, op::SEND, t.a, TX, 100);
+            w.ah = t.a.ah;
+            w.remote_qpn = t.b.qp->qpn();
+            w.remote_qkey = t.opt.qkey;
+            ASSERT_EQ(t.post_send(t.a, w), 0);
+            expect_status(t, t.a, Q::send, id, cqe_status::SUCCESS);
+            expect_status(t, t.b, Q::recv, 99 + id,
+                          id == 1 ? cqe_status::LOC_LEN_ERR : cqe_status::SUCCESS);
+        }
+        expect_state(t, t.b, qp_state::RTS);
+        EXPECT_EQ(std::memcmp(t.b.cpu() + RX + 4096 + spec::roce::GRH, t.a.cpu() + TX, 100), 0);
+        t.expect_exactly_once();
+    });
+}
+
 }  // namespace
 }  // namespace chio
