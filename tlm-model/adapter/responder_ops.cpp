@@ -103,7 +103,10 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
             }
             return;
         }
-        if (s.in_send || s.in_write) {
+        // A new READ/atomic inside an unfinished SEND or WRITE breaks the opcode sequence (D3).
+        // A duplicate READ does not: go-back-N retransmits it while a later message may be half
+        // received, and it is answered again without touching that message (IBA 9.7.5.1.3).
+        if (!dup && (s.in_send || s.in_write)) {
             return responder_error(qpn, p, aeth_syndrome::NAK_INV_REQ, cqe_status::LOC_QP_OP_ERR);
         }
         const uint32_t need = read ? af::REMOTE_READ : af::REMOTE_ATOMIC;
