@@ -202,6 +202,16 @@ TEST(transport_ops, rc_every_opcode_pair_lockstep_mtu1024) {
     run_rc(topo::pair, qe::lockstep, spec::path_mtu::MTU_1024);
 }
 
+// Every opcode with the PSNs crossing the 24-bit wrap inside multi-packet messages and READs
+// (IBA 9.7.1: PSN arithmetic is modulo 2^24).
+TEST(transport_ops, rc_every_opcode_across_the_psn_wrap_pair_model) {
+    test::sides_options o;
+    o.kind = topo::pair;
+    o.mtu = spec::path_mtu::MTU_256;
+    o.psn_base = 0xFFFFFF - 6;  // 4 packets per message: the wrap falls inside the second one
+    test::run_two_sides(o, every_rc_opcode);
+}
+
 // UD: SEND and SEND_WITH_IMM through an address handle; the receiver sees the 40-byte GRH
 // first, then the payload.
 void every_ud_opcode(two_sides& t) {

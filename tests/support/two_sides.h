@@ -41,6 +41,7 @@ struct sides_options {
     model::link_direction_config link;
     uint64_t seed = 1;
     std::string pcap;
+    uint32_t psn_base = 0x100;  // each side starts at psn_base + its QPN (mod 2^24)
 };
 
 struct side {
@@ -201,8 +202,8 @@ inline bool connect(side& s, const side& peer, const sides_options& o, uint32_t 
     using spec::qp_state;
     drv::qp_attr_values v;
     v.dest_qpn = peer.qp->qpn();
-    v.rq_psn = 0x100 + peer.qp->qpn();
-    v.sq_psn = 0x100 + s.qp->qpn();
+    v.rq_psn = (o.psn_base + peer.qp->qpn()) & 0xFFFFFF;
+    v.sq_psn = (o.psn_base + s.qp->qpn()) & 0xFFFFFF;
     v.dest_mac = peer.port.mac;
     v.dest_gid_hi = peer.port.gid_hi;
     v.dest_gid_lo = peer.port.gid_lo;
