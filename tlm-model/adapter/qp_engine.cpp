@@ -1,6 +1,7 @@
 #include "tlm-model/adapter/qp_engine.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 namespace chio::model {
@@ -236,10 +237,12 @@ void qp_engine::flush(uint32_t qpn) {
                 log = sq->log_size;
             }
             const size_t sz = recv ? sizeof(spec::recv_wqe) : sizeof(spec::send_wqe);
-            uint64_t wr_id = 0;
-            const uint16_t fn = q->fn;
+            // wr_id sits at a different offset in the two WQE layouts (send: after the control
+            // word; receive: first), so read it from its own field.
             const size_t at =
                 recv ? offsetof(spec::recv_wqe, wr_id) : offsetof(spec::send_wqe, wr_id);
+            uint64_t wr_id = 0;
+            const uint16_t fn = q->fn;
             m_core.dma->read(fn, base + (index & ((1u << log) - 1)) * sz + at, &wr_id, 8);
             q = live(qpn);
             if (q == nullptr) return;

@@ -69,11 +69,16 @@ rule make_rule(qp_state cur, qp_state next) {
             if (n == qp_state::RTS || n == qp_state::SQD) {
                 r.legal = true;
                 r.rc_opt = a::ACCESS_FLAGS | a::MIN_RNR_TIMER;
-                if (n == qp_state::SQD) {
-                    r.rc_opt |= a::AV | a::TIMEOUT | a::RETRY_CNT | a::RNR_RETRY |
-                                a::MAX_QP_RD_ATOMIC | a::MAX_DEST_RD_ATOMIC;
-                }
                 r.ud_opt = a::QKEY;
+                if (n == qp_state::SQD) {
+                    // While drained the path may change: SQD->SQD also takes the port and the
+                    // P_Key index (IBA 10.3.1; Linux's qp_state_table allows PORT and
+                    // PKEY_INDEX for RC, PKEY_INDEX for UD).
+                    r.rc_opt |= a::AV | a::TIMEOUT | a::RETRY_CNT | a::RNR_RETRY |
+                                a::MAX_QP_RD_ATOMIC | a::MAX_DEST_RD_ATOMIC | a::PORT |
+                                a::PKEY_INDEX;
+                    r.ud_opt |= a::PKEY_INDEX;
+                }
             }
             break;
         case qp_state::SQE:

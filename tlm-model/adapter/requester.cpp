@@ -122,12 +122,23 @@ void qp_engine::process_wqe(uint32_t qpn, uint16_t index) {
     sc_core::wait(ns(m_t.wqe_process_ns));
     q = live(qpn);
     if (q == nullptr) return;
+    // A WQE that fails here completes in posting order (IBA 10.8.3: a work queue completes in
+    // order; the driver drops a completion behind a later one): the earlier WQEs still waiting
+    // for their acknowledgement go first, flushed, since the error puts the QP in ERR; then the
+    // failing WQE with its own status.
+    auto fail = [&](const spec::send_wqe& wqe, cqe_status err) {
+        requester_state& rs = m_tp[qpn].req;
+        while (!rs.outstanding.empty() && live(qpn) != nullptr) {
+            complete_front(qpn, cqe_status::WR_FLUSH_ERR);
+        }
+        if (live(qpn) != nullptr) complete(qpn, index, wqe, err, 0);
+    };
     if (!fetched) {
         // Descriptor fetch failed (catalogue G1): the wr_id is unknown.
         ++m_core.counters.dma_errors;
         w = spec::send_wqe{};
         w.flags = spec::wqe_flags::SIGNALED;
-        complete(qpn, index, w, cqe_status::LOC_QP_OP_ERR, 0);
+        fail(w, cqe_status::LOC_QP_OP_ERR);
         return;
     }
     if (q->state == qp_state::ERR) {
@@ -135,7 +146,7 @@ void qp_engine::process_wqe(uint32_t qpn, uint16_t index) {
         return;
     }
     if (!valid_for(q->type, w.opcode)) {
-        complete(qpn, index, w, cqe_status::LOC_QP_OP_ERR, 0);
+        fail(w, cqe_status::LOC_QP_OP_ERR);
         return;
     }
     std::vector<uint8_t> payload;
@@ -174,7 +185,7 @@ void qp_engine::process_wqe(uint32_t qpn, uint16_t index) {
     }
     if (live(qpn) == nullptr) return;
     if (st != cqe_status::SUCCESS) {
-        complete(qpn, index, w, st, 0);
+        fail(w, st);
         return;
     }
     send_rc(qpn, wr, payload);

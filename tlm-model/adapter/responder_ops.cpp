@@ -103,7 +103,10 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
             }
             return;
         }
-        if (s.in_send || s.in_write) {
+        // A new READ/atomic inside an unfinished SEND or WRITE breaks the opcode sequence (D3).
+        // A duplicate READ does not: go-back-N retransmits it while a later message may be half
+        // received, and it is answered again without touching that message (IBA 9.7.5.1.3).
+        if (!dup && (s.in_send || s.in_write)) {
             return responder_error(qpn, p, aeth_syndrome::NAK_INV_REQ, cqe_status::LOC_QP_OP_ERR);
         }
         const uint32_t need = read ? af::REMOTE_READ : af::REMOTE_ATOMIC;
@@ -226,6 +229,10 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
             rq = m_core.qe->deq({wqid});
             m_core.collect();
             if (rq.status != spec::qe::status::OK) {
+                // An RNR NAKed packet leaves no trace (IBA 9.7.5.2.8): its retry must find the
+                // responder as before it, so a WRITE_ONLY_WITH_IMM does not stay "in a write"
+                // and its retry is not taken for a FIRST inside a message.
+                if (first) s.in_write = false;
                 ++m_tc.rnr_naks_sent;
                 const auto timer =
                     static_cast<uint8_t>(pk::QP_TIMERS_MIN_RNR_TIMER.get(q->attrs.timers));
