@@ -15,7 +15,7 @@ module chio_fifo_mp #(
   input  wire logic                            rst_ni,
   // input: push_i[p] adds data_i[p]; only when room_o
   input  wire logic [NumPush-1:0]              push_i,
-  input  wire logic [NumPush-1:0][Width-1:0]   data_i,
+  input  wire logic [NumPush*Width-1:0]       data_i,  // port p at [p*Width +: Width]
   output      logic                            room_o,
   // output stream
   output      logic                            valid_o,
@@ -32,7 +32,7 @@ module chio_fifo_mp #(
   logic [Width-1:0]   mem_q [Depth];
   logic [PtrBits-1:0] wptr_q, rptr_q;
   logic [CntBits-1:0] count_q, pushes;
-  logic [NumPush-1:0][PtrBits-1:0] slot;  // where each port's element goes
+  logic [PtrBits-1:0] slot [NumPush];  // where each port's element goes
   logic               pop;
 
   always_comb begin
@@ -59,7 +59,7 @@ module chio_fifo_mp #(
 
   always_ff @(posedge clk_i) begin
     for (int unsigned p = 0; p < NumPush; p++) begin
-      if (push_i[p]) mem_q[slot[p]] <= data_i[p];
+      if (push_i[p]) mem_q[slot[p]] <= data_i[p*Width +: Width];
     end
   end
 

@@ -30,9 +30,11 @@ module chio_qe_commit_logic
     nxt_o = kw_i;
     we_o = 1'b0;
     err_o = 1'b0;
-    err_data_o = '{code: QE_ERR_BAD_COMMIT, is_cr: 1'b0, id: op_i.id, fn: '0};
+    err_data_o = '0;
+    err_data_o.code = QE_ERR_BAD_COMMIT;
+    err_data_o.id = op_i.id;
     if (op_i.op == OP_WQ_CFG) begin
-      if (id_ok_i && op_i.log_size <= seam_lsz_t'(MAX_WQ_LOG_SIZE)) begin
+      if (id_ok_i && op_i.log_size <= SeamLogSizeBits'(MAX_WQ_LOG_SIZE)) begin
         nxt_o = '0;
         we_o = 1'b1;
       end
@@ -40,7 +42,7 @@ module chio_qe_commit_logic
       err_o = 1'b1;
     end else begin
       we_o = 1'b1;
-      nxt_o.ci = kw_i.ci + idx_t'(1);
+      nxt_o.ci = kw_i.ci + INDEX_BITS'(1);
     end
   end
 endmodule

@@ -42,15 +42,23 @@ module chio_qe_cr_logic
     we_o = 1'b0;
     event_o = 1'b0;
     cq_resp_o = 1'b0;
-    cq_resp_data_o = '{status: QE_ST_OK, crid: op_i.id, index: '0, phase: 1'b0};
+    cq_resp_data_o = '0;
+    cq_resp_data_o.status = QE_ST_OK;
+    cq_resp_data_o.crid = op_i.id;
     err_o = 1'b0;
-    err_data_o = '{code: QE_ERR_NONE, is_cr: 1'b1, id: op_i.id, fn: '0};
+    err_data_o = '0;
+    err_data_o.code = QE_ERR_NONE;
+    err_data_o.is_cr = 1'b1;
+    err_data_o.id = op_i.id;
 
     unique case (op_i.op)
       OP_CR_CFG: begin
-        if (id_ok_i && op_i.log_size <= seam_lsz_t'(MAX_CQ_LOG_SIZE)) begin
-          nxt_o = '{enable: op_i.enable, owner: op_i.fn, log_size: lsz_t'(op_i.log_size),
-                    target: op_i.target, default: '0};
+        if (id_ok_i && op_i.log_size <= SeamLogSizeBits'(MAX_CQ_LOG_SIZE)) begin
+          nxt_o = '0;
+          nxt_o.enable = op_i.enable;
+          nxt_o.owner = op_i.fn;
+          nxt_o.log_size = LOG_SIZE_BITS'(op_i.log_size);
+          nxt_o.target = op_i.target;
           we_o = 1'b1;
         end
       end
@@ -68,7 +76,7 @@ module chio_qe_cr_logic
           cq_resp_data_o.index = cur_i.pi;
           cq_resp_data_o.phase = !cur_i.pi[cur_i.log_size];
           we_o = 1'b1;
-          nxt_o.pi = cur_i.pi + idx_t'(1);
+          nxt_o.pi = cur_i.pi + INDEX_BITS'(1);
         end
       end
       OP_CQ_COMMIT: begin
@@ -77,7 +85,7 @@ module chio_qe_cr_logic
           err_data_o.code = QE_ERR_BAD_COMMIT;
         end else begin
           we_o = 1'b1;
-          nxt_o.cpi = cur_i.cpi + idx_t'(1);
+          nxt_o.cpi = cur_i.cpi + INDEX_BITS'(1);
           if (cur_i.armed && (!cur_i.armed_solicited || op_i.solicited)) begin
             event_o = 1'b1;
             nxt_o.armed = 1'b0;

@@ -32,11 +32,17 @@ module chio_qe_db_logic
     we_o = 1'b0;
     work_o = 1'b0;
     err_o = 1'b0;
-    err_data_o = '{code: QE_ERR_NONE, is_cr: 1'b0, id: op_i.id, fn: op_i.fn};
+    err_data_o = '0;
+    err_data_o.code = QE_ERR_NONE;
+    err_data_o.id = op_i.id;
+    err_data_o.fn = op_i.fn;
     if (op_i.op == OP_WQ_CFG) begin
-      if (id_ok_i && op_i.log_size <= seam_lsz_t'(MAX_WQ_LOG_SIZE)) begin
-        nxt_o = '{enable: op_i.enable, sched: op_i.sched, owner: op_i.fn,
-                  log_size: lsz_t'(op_i.log_size), pi: '0, tok_d: 1'b0};
+      if (id_ok_i && op_i.log_size <= SeamLogSizeBits'(MAX_WQ_LOG_SIZE)) begin
+        nxt_o = '0;  // pi 0, tok_d 0
+        nxt_o.enable = op_i.enable;
+        nxt_o.sched = op_i.sched;
+        nxt_o.owner = op_i.fn;
+        nxt_o.log_size = LOG_SIZE_BITS'(op_i.log_size);
         we_o = 1'b1;
       end
     end else if (!id_ok_i || !dw_i.enable) begin

@@ -28,16 +28,18 @@ module chio_qe_deq_logic
   assign unused = ^{op_i.fn, op_i.idx, op_i.enable, op_i.sched, op_i.arm, op_i.solicited,
                     op_i.target, dw_i.owner, dw_i.log_size};
 
-  assign fetch_inc = qw_i.fetch + idx_t'(1);
+  assign fetch_inc = qw_i.fetch + INDEX_BITS'(1);
 
   always_comb begin
     nxt_o = qw_i;
     we_o = 1'b0;
     work_o = 1'b0;
     queued = 1'b0;
-    deq_resp_data_o = '{status: QE_ST_OK, wqid: op_i.id, index: '0};
+    deq_resp_data_o = '0;
+    deq_resp_data_o.status = QE_ST_OK;
+    deq_resp_data_o.wqid = op_i.id;
     if (op_i.op == OP_WQ_CFG) begin
-      if (id_ok_i && op_i.log_size <= seam_lsz_t'(MAX_WQ_LOG_SIZE)) begin
+      if (id_ok_i && op_i.log_size <= SeamLogSizeBits'(MAX_WQ_LOG_SIZE)) begin
         nxt_o = '0;
         we_o = 1'b1;
       end

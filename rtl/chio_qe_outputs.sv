@@ -16,11 +16,11 @@ module chio_qe_outputs
   output      logic       empty_o,   // every FIFO is empty
   // elements made by the S1 op (pushed when fire_i)
   input  wire logic [1:0] work_i,        // lanes D, Q
-  input  wire id_t  [1:0] work_wqid_i,
+  input  wire logic [2*SeamIdBits-1:0] work_wqid_i,  // id_t of lanes D, Q (D low)
   input  wire logic       event_i,
   input  wire event_t     event_data_i,
   input  wire logic [2:0] err_i,         // lanes D, K, C
-  input  wire err_t [2:0] err_data_i,
+  input  wire logic [3*ErrBits-1:0]    err_data_i,   // err_t of lanes D, K, C (D low)
   input  wire logic       deq_resp_i,
   input  wire deq_resp_t  deq_resp_data_i,
   input  wire logic       cq_resp_i,
@@ -62,24 +62,24 @@ module chio_qe_outputs
 
   id_t work_wqid;
 
-  chio_fifo_mp #(.Width($bits(id_t)), .NumPush(2), .Depth(4)) u_work (
+  chio_fifo_mp #(.Width($bits(work_wqid)), .NumPush(2), .Depth(4)) u_work (
     .clk_i, .rst_ni, .push_i({2{fire_i}} & work_i), .data_i(work_wqid_i), .room_o(room[0]),
     .valid_o(work_valid_o), .ready_i(work_ready_i), .data_o(work_wqid), .empty_o(empty[0])
   );
-  chio_fifo_mp #(.Width($bits(event_t)), .NumPush(1), .Depth(2)) u_event (
+  chio_fifo_mp #(.Width($bits(event_data)), .NumPush(1), .Depth(2)) u_event (
     .clk_i, .rst_ni, .push_i(fire_i && event_i), .data_i(event_data_i), .room_o(room[1]),
     .valid_o(event_valid_o), .ready_i(event_ready_i), .data_o(event_data), .empty_o(empty[1])
   );
-  chio_fifo_mp #(.Width($bits(err_t)), .NumPush(3), .Depth(4)) u_err (
+  chio_fifo_mp #(.Width($bits(err_data)), .NumPush(3), .Depth(4)) u_err (
     .clk_i, .rst_ni, .push_i({3{fire_i}} & err_i), .data_i(err_data_i), .room_o(room[2]),
     .valid_o(err_valid_o), .ready_i(err_ready_i), .data_o(err_data), .empty_o(empty[2])
   );
-  chio_fifo_mp #(.Width($bits(deq_resp_t)), .NumPush(1), .Depth(2)) u_deq_resp (
+  chio_fifo_mp #(.Width($bits(deq_resp_data)), .NumPush(1), .Depth(2)) u_deq_resp (
     .clk_i, .rst_ni, .push_i(fire_i && deq_resp_i), .data_i(deq_resp_data_i), .room_o(room[3]),
     .valid_o(deq_resp_valid_o), .ready_i(deq_resp_ready_i), .data_o(deq_resp_data),
     .empty_o(empty[3])
   );
-  chio_fifo_mp #(.Width($bits(cq_resp_t)), .NumPush(1), .Depth(2)) u_cq_resp (
+  chio_fifo_mp #(.Width($bits(cq_resp_data)), .NumPush(1), .Depth(2)) u_cq_resp (
     .clk_i, .rst_ni, .push_i(fire_i && cq_resp_i), .data_i(cq_resp_data_i), .room_o(room[4]),
     .valid_o(cq_resp_valid_o), .ready_i(cq_resp_ready_i), .data_o(cq_resp_data),
     .empty_o(empty[4])

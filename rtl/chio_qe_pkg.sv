@@ -58,6 +58,12 @@ package chio_qe_pkg;
     target_t   target;     // cr_cfg
   } op_t;
 
+  // Widths of the structs that travel in flat per-lane vectors ($bits of a type is beyond yosys
+  // 0.23; chio_queue_engine checks these against $bits at elaboration).
+  localparam int unsigned OpBits = 3 + SeamIdBits + FN_BITS + INDEX_BITS + 4 + SeamLogSizeBits +
+                                   TargetBits;
+  localparam int unsigned ErrBits = 3 + 1 + SeamIdBits + FN_BITS;
+
   // Per work queue state, split by writer so that the doorbell, dequeue and commit lanes each
   // own the word they write (one write port per RAM) and read the others' words from their own
   // RAM copies. "queued" (a work token outstanding) is tok_d ^ tok_q: the doorbell lane issues
@@ -121,8 +127,11 @@ package chio_qe_pkg;
 
   // Ring size 2^log_size, one bit wider than an index: a distance of up to 2^16 - 1 is compared
   // against it.
+  // (Functions assign their name instead of `return`, and casts are size casts, not type casts:
+  // the subset yosys 0.23 reads, see docs/rtl.md "Synthesis".)
+  localparam int unsigned RingSizeBits = INDEX_BITS + 1;
   function automatic logic [INDEX_BITS:0] ring_size(lsz_t log_size);
-    return (INDEX_BITS + 1)'(1) << log_size;
+    ring_size = RingSizeBits'(1) << log_size;
   endfunction
 
   // Range rule of the reference for doorbells: the new index `nxt` may move forward from `old`
@@ -132,7 +141,7 @@ package chio_qe_pkg;
     idx_t span, step;
     span = ahead - behind;
     step = nxt - old;
-    return ({1'b0, span} <= ring_size(log_size)) && ({1'b0, step} <= ring_size(log_size));
+    in_range = ({1'b0, span} <= ring_size(log_size)) && ({1'b0, step} <= ring_size(log_size));
   endfunction
 endpackage
 

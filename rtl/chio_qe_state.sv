@@ -12,24 +12,25 @@ module chio_qe_state #(
   parameter int unsigned IdBits = 4,    // address bits: 2^IdBits queues
   parameter int unsigned InitBits = 4,  // width of the clearing counter (>= IdBits)
   parameter int unsigned NumRd = 1,     // reading lanes: one RAM copy each
-  parameter type state_t = logic [7:0]  // one queue's word
+  parameter int unsigned Width = 8      // bits of one queue's word ($bits of its struct)
 ) (
-  input  wire logic                           clk_i,
-  input  wire logic                           rst_ni,
+  // Ports with one element per reader are flat vectors (reader r at [r*N +: N]): yosys 0.23 reads
+  // no multi-dimensional packed ports. A packed array of the word's struct connects as is.
+  input  wire logic                      clk_i,
+  input  wire logic                      rst_ni,
   // clearing after reset: word init_cnt_i is written with zeros while init_i is set
-  input  wire logic                           init_i,
-  input  wire logic [InitBits-1:0]            init_cnt_i,
+  input  wire logic                      init_i,
+  input  wire logic [InitBits-1:0]       init_cnt_i,
   // per reader: read for the op entering its lane, and the current word for its op in S1
-  input  wire logic [NumRd-1:0]               re_i,
-  input  wire logic [NumRd-1:0][IdBits-1:0]   raddr_i,
-  input  wire logic [NumRd-1:0][IdBits-1:0]   s1_addr_i,
-  output      state_t [NumRd-1:0]             cur_o,
+  input  wire logic [NumRd-1:0]          re_i,
+  input  wire logic [NumRd*IdBits-1:0]   raddr_i,
+  input  wire logic [NumRd*IdBits-1:0]   s1_addr_i,
+  output      logic [NumRd*Width-1:0]    cur_o,
   // write back from the owning lane's S1
-  input  wire logic                           we_i,
-  input  wire logic [IdBits-1:0]              waddr_i,
-  input  wire state_t                         wdata_i
+  input  wire logic                      we_i,
+  input  wire logic [IdBits-1:0]         waddr_i,
+  input  wire logic [Width-1:0]          wdata_i
 );
-  localparam int unsigned Width = $bits(state_t);
 
   if (InitBits < IdBits || NumRd < 1) begin : gen_param_check
     $error("chio_qe_state: InitBits must be at least IdBits, NumRd at least 1");
@@ -37,23 +38,24 @@ module chio_qe_state #(
 
   logic                we;
   logic [IdBits-1:0]   waddr;
-  state_t              wdata;
+  logic [Width-1:0]    wdata;
   logic                fwd_valid_q;
   logic [IdBits-1:0]   fwd_addr_q;
-  state_t              fwd_data_q;
+  logic [Width-1:0]    fwd_data_q;
 
   // The clearing sweep covers the largest group; this one takes the words in its range.
   assign we = init_i ? ((init_cnt_i >> IdBits) == '0) : we_i;
   assign waddr = init_i ? init_cnt_i[IdBits-1:0] : waddr_i;
-  assign wdata = init_i ? state_t'('0) : wdata_i;
+  assign wdata = init_i ? '0 : wdata_i;
 
   for (genvar r = 0; r < NumRd; r++) begin : gen_copy
-    state_t rdata;
+    logic [Width-1:0] rdata;
     chio_ram_1r1w #(.Depth(1 << IdBits), .Width(Width)) u_ram (
-      .clk_i, .re_i(re_i[r]), .raddr_i(raddr_i[r]), .rdata_o(rdata),
+      .clk_i, .re_i(re_i[r]), .raddr_i(raddr_i[r*IdBits +: IdBits]), .rdata_o(rdata),
       .we_i(we), .waddr_i(waddr), .wdata_i(wdata)
     );
-    assign cur_o[r] = (fwd_valid_q && fwd_addr_q == s1_addr_i[r]) ? fwd_data_q : rdata;
+    assign cur_o[r*Width +: Width] =
+        (fwd_valid_q && fwd_addr_q == s1_addr_i[r*IdBits +: IdBits]) ? fwd_data_q : rdata;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin

@@ -21,16 +21,16 @@ module chio_qe_wq_lanes
   input  wire logic [InitBits-1:0]       init_cnt_i,
   // ops entering lanes D, Q, K (index 0, 1, 2): read their queue's words
   input  wire logic [2:0]                re_i,
-  input  wire id_t  [2:0]                rid_i,
+  input  wire logic [3*SeamIdBits-1:0]   rid_i,       // lane l's id at [l*SeamIdBits +: ...]
   // the lanes' ops in S1; they complete (write back, emit) when fire_i
   input  wire logic [2:0]                s1_valid_i,
-  input  wire op_t  [2:0]                s1_op_i,
+  input  wire logic [3*OpBits-1:0]       s1_op_i,     // lane l's op_t at [l*OpBits +: OpBits]
   input  wire logic                      fire_i,
   // outputs of the S1 ops (valid with s1_valid_i; pushed on fire_i)
   output      logic [1:0]                work_o,      // lanes D, Q
-  output      id_t  [1:0]                work_wqid_o,
+  output      logic [2*SeamIdBits-1:0]   work_wqid_o,
   output      logic [1:0]                err_o,       // lanes D, K
-  output      err_t [1:0]                err_data_o,
+  output      logic [2*ErrBits-1:0]      err_data_o,  // err_t of lanes D, K
   output      logic                      deq_resp_o,  // lane Q
   output      deq_resp_t                 deq_resp_data_o
 );
@@ -40,63 +40,79 @@ module chio_qe_wq_lanes
 
   typedef logic [WqIdBits-1:0] addr_t;
 
-  addr_t [2:0]     raddr, s1_addr;
-  logic  [2:0]     id_ok;
-  wq_dword_t [2:0] dw_cur;        // D word as read by D, Q, K
-  wq_qword_t [2:0] qw_cur;        // Q word as read by D, Q, K
-  wq_kword_t [1:0] kw_cur;        // K word as read by D (0) and K (1)
-  wq_dword_t       d_nxt, dw_q, dw_k;
-  wq_qword_t       q_nxt, qw_k;
+  // Vectors with one element per lane are flat (yosys 0.23 mis-reads packed arrays of structs and
+  // of typedefs); each lane's element is unpacked into a struct-typed wire once, here.
+  op_t             op_d, op_q, op_k;         // the lanes' S1 ops
+  addr_t           raddr_d, raddr_q, raddr_k, addr_d, addr_q, addr_k;
+  logic            id_ok_d, id_ok_q, id_ok_k;
+  wq_dword_t       dw_d, dw_q_ram, dw_k_ram; // D word as read by D, Q, K (RAM or forwarded)
+  wq_qword_t       qw_d, qw_q, qw_k_ram;     // Q word as read by D, Q, K
+  wq_kword_t       kw_d, kw_k;               // K word as read by D and K
+  wq_dword_t       d_nxt, dw_q, dw_k;        // dw_q, dw_k: with D's write of this clock merged
+  wq_qword_t       q_nxt, qw_k;              // qw_k: with Q's write of this clock merged
   wq_kword_t       k_nxt;
+  err_t            err_d, err_k;
   logic            d_we, q_we, k_we, d_work, q_work, d_err, k_err;
+  // Read ids: the high bits are unused (an out-of-range id is refused in S1 through id_ok,
+  // whatever RAM word it read).
+  /* verilator lint_off UNUSEDSIGNAL */
+  id_t             rid_d, rid_q, rid_k;
+  /* verilator lint_on UNUSEDSIGNAL */
 
-  for (genvar l = 0; l < 3; l++) begin : gen_addr
-    assign raddr[l] = rid_i[l][WqIdBits-1:0];
-    assign s1_addr[l] = s1_op_i[l].id[WqIdBits-1:0];
-    assign id_ok[l] = (s1_op_i[l].id >> WqIdBits) == '0;
-  end
+  assign {rid_k, rid_q, rid_d} = rid_i;
+  assign {op_k, op_q, op_d} = s1_op_i;
+  assign raddr_d = rid_d[WqIdBits-1:0];
+  assign raddr_q = rid_q[WqIdBits-1:0];
+  assign raddr_k = rid_k[WqIdBits-1:0];
+  assign addr_d = op_d.id[WqIdBits-1:0];
+  assign addr_q = op_q.id[WqIdBits-1:0];
+  assign addr_k = op_k.id[WqIdBits-1:0];
+  assign id_ok_d = (op_d.id >> WqIdBits) == '0;
+  assign id_ok_q = (op_q.id >> WqIdBits) == '0;
+  assign id_ok_k = (op_k.id >> WqIdBits) == '0;
 
-  chio_qe_state #(.IdBits(WqIdBits), .InitBits(InitBits), .NumRd(3), .state_t(wq_dword_t))
+  chio_qe_state #(.IdBits(WqIdBits), .InitBits(InitBits), .NumRd(3), .Width($bits(d_nxt)))
   u_dw (
-    .clk_i, .rst_ni, .init_i, .init_cnt_i, .re_i, .raddr_i(raddr), .s1_addr_i(s1_addr),
-    .cur_o(dw_cur), .we_i(fire_i && s1_valid_i[D] && d_we), .waddr_i(s1_addr[D]),
-    .wdata_i(d_nxt)
+    .clk_i, .rst_ni, .init_i, .init_cnt_i, .re_i, .raddr_i({raddr_k, raddr_q, raddr_d}),
+    .s1_addr_i({addr_k, addr_q, addr_d}), .cur_o({dw_k_ram, dw_q_ram, dw_d}),
+    .we_i(fire_i && s1_valid_i[D] && d_we), .waddr_i(addr_d), .wdata_i(d_nxt)
   );
-  chio_qe_state #(.IdBits(WqIdBits), .InitBits(InitBits), .NumRd(3), .state_t(wq_qword_t))
+  chio_qe_state #(.IdBits(WqIdBits), .InitBits(InitBits), .NumRd(3), .Width($bits(q_nxt)))
   u_qw (
-    .clk_i, .rst_ni, .init_i, .init_cnt_i, .re_i, .raddr_i(raddr), .s1_addr_i(s1_addr),
-    .cur_o(qw_cur), .we_i(fire_i && s1_valid_i[Q] && q_we), .waddr_i(s1_addr[Q]),
-    .wdata_i(q_nxt)
+    .clk_i, .rst_ni, .init_i, .init_cnt_i, .re_i, .raddr_i({raddr_k, raddr_q, raddr_d}),
+    .s1_addr_i({addr_k, addr_q, addr_d}), .cur_o({qw_k_ram, qw_q, qw_d}),
+    .we_i(fire_i && s1_valid_i[Q] && q_we), .waddr_i(addr_q), .wdata_i(q_nxt)
   );
-  chio_qe_state #(.IdBits(WqIdBits), .InitBits(InitBits), .NumRd(2), .state_t(wq_kword_t))
+  chio_qe_state #(.IdBits(WqIdBits), .InitBits(InitBits), .NumRd(2), .Width($bits(k_nxt)))
   u_kw (
     .clk_i, .rst_ni, .init_i, .init_cnt_i, .re_i({re_i[K], re_i[D]}),
-    .raddr_i({raddr[K], raddr[D]}), .s1_addr_i({s1_addr[K], s1_addr[D]}), .cur_o(kw_cur),
-    .we_i(fire_i && s1_valid_i[K] && k_we), .waddr_i(s1_addr[K]), .wdata_i(k_nxt)
+    .raddr_i({raddr_k, raddr_d}), .s1_addr_i({addr_k, addr_d}), .cur_o({kw_k, kw_d}),
+    .we_i(fire_i && s1_valid_i[K] && k_we), .waddr_i(addr_k), .wdata_i(k_nxt)
   );
 
   // Same-clock merges: a later lane sees an earlier lane's write to the same queue.
-  assign dw_q = (s1_valid_i[D] && d_we && s1_addr[D] == s1_addr[Q]) ? d_nxt : dw_cur[Q];
-  assign dw_k = (s1_valid_i[D] && d_we && s1_addr[D] == s1_addr[K]) ? d_nxt : dw_cur[K];
-  assign qw_k = (s1_valid_i[Q] && q_we && s1_addr[Q] == s1_addr[K]) ? q_nxt : qw_cur[K];
+  assign dw_q = (s1_valid_i[D] && d_we && addr_d == addr_q) ? d_nxt : dw_q_ram;
+  assign dw_k = (s1_valid_i[D] && d_we && addr_d == addr_k) ? d_nxt : dw_k_ram;
+  assign qw_k = (s1_valid_i[Q] && q_we && addr_q == addr_k) ? q_nxt : qw_k_ram;
 
   chio_qe_db_logic u_d (
-    .op_i(s1_op_i[D]), .id_ok_i(id_ok[D]), .dw_i(dw_cur[D]), .qw_i(qw_cur[D]), .kw_i(kw_cur[0]),
-    .nxt_o(d_nxt), .we_o(d_we), .work_o(d_work), .err_o(d_err), .err_data_o(err_data_o[0])
+    .op_i(op_d), .id_ok_i(id_ok_d), .dw_i(dw_d), .qw_i(qw_d), .kw_i(kw_d),
+    .nxt_o(d_nxt), .we_o(d_we), .work_o(d_work), .err_o(d_err), .err_data_o(err_d)
   );
   chio_qe_deq_logic u_q (
-    .op_i(s1_op_i[Q]), .id_ok_i(id_ok[Q]), .dw_i(dw_q), .qw_i(qw_cur[Q]), .nxt_o(q_nxt),
+    .op_i(op_q), .id_ok_i(id_ok_q), .dw_i(dw_q), .qw_i(qw_q), .nxt_o(q_nxt),
     .we_o(q_we), .work_o(q_work), .deq_resp_data_o
   );
   chio_qe_commit_logic u_k (
-    .op_i(s1_op_i[K]), .id_ok_i(id_ok[K]), .dw_i(dw_k), .qw_i(qw_k), .kw_i(kw_cur[1]),
-    .nxt_o(k_nxt), .we_o(k_we), .err_o(k_err), .err_data_o(err_data_o[1])
+    .op_i(op_k), .id_ok_i(id_ok_k), .dw_i(dw_k), .qw_i(qw_k), .kw_i(kw_k),
+    .nxt_o(k_nxt), .we_o(k_we), .err_o(k_err), .err_data_o(err_k)
   );
 
   assign work_o = {s1_valid_i[Q] && q_work, s1_valid_i[D] && d_work};
-  assign work_wqid_o = {s1_op_i[Q].id, s1_op_i[D].id};
+  assign work_wqid_o = {op_q.id, op_d.id};
   assign err_o = {s1_valid_i[K] && k_err, s1_valid_i[D] && d_err};
-  assign deq_resp_o = s1_valid_i[Q] && s1_op_i[Q].op == OP_DEQ;
+  assign err_data_o = {err_k, err_d};
+  assign deq_resp_o = s1_valid_i[Q] && op_q.op == OP_DEQ;
 
 `ifndef SYNTHESIS
   // Queue invariants, on each lane's view after its op (D's view is before Q and K act; K's is
@@ -111,17 +127,61 @@ module chio_qe_wq_lanes
                        (!queued || sched));
   endfunction
   a_wq_invariant_d: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      fire_i && s1_valid_i[D] && d_we && s1_op_i[D].op == OP_DB |->
-      wq_ok(d_nxt.enable, d_nxt.sched, d_nxt.log_size, d_nxt.pi, qw_cur[D].fetch, kw_cur[0].ci,
-            d_nxt.tok_d ^ qw_cur[D].tok_q));
+      fire_i && s1_valid_i[D] && d_we && op_d.op == OP_DB |->
+      wq_ok(d_nxt.enable, d_nxt.sched, d_nxt.log_size, d_nxt.pi, qw_d.fetch, kw_d.ci,
+            d_nxt.tok_d ^ qw_d.tok_q));
   a_wq_invariant_k: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      fire_i && s1_valid_i[K] && k_we && s1_op_i[K].op == OP_DEQ_COMMIT |->
+      fire_i && s1_valid_i[K] && k_we && op_k.op == OP_DEQ_COMMIT |->
       wq_ok(dw_k.enable, dw_k.sched, dw_k.log_size, dw_k.pi, qw_k.fetch, k_nxt.ci,
             dw_k.tok_d ^ qw_k.tok_q));
   // wq_cfg occupies lanes D, Q and K together.
   a_cfg_joint: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      (s1_valid_i[D] && s1_op_i[D].op == OP_WQ_CFG) |->
-      s1_valid_i[Q] && s1_valid_i[K] && s1_op_i[Q] == s1_op_i[D] && s1_op_i[K] == s1_op_i[D]);
+      (s1_valid_i[D] && op_d.op == OP_WQ_CFG) |->
+      s1_valid_i[Q] && s1_valid_i[K] && op_q == op_d && op_k == op_d);
+
+  // Cover points of the work queue lanes; counted with verilator --coverage-user.
+  logic [2:0] prev_we_q;
+  addr_t      prev_addr_d_q, prev_addr_q_q, prev_addr_k_q;
+  logic db_fire, deq_ok;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      prev_we_q <= '0;
+      prev_addr_d_q <= '0;
+      prev_addr_q_q <= '0;
+      prev_addr_k_q <= '0;
+    end else begin
+      prev_we_q <= {fire_i && s1_valid_i[K] && k_we, fire_i && s1_valid_i[Q] && q_we,
+                    fire_i && s1_valid_i[D] && d_we};
+      prev_addr_d_q <= addr_d;
+      prev_addr_q_q <= addr_q;
+      prev_addr_k_q <= addr_k;
+    end
+  end
+  assign db_fire = fire_i && s1_valid_i[D] && op_d.op == OP_DB;
+  assign deq_ok = fire_i && deq_resp_o && deq_resp_data_o.status == QE_ST_OK;
+  // Full: an accepted doorbell fills the ring (pi - ci == size).
+  c_wq_full: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      db_fire && d_we && {1'b0, idx_t'(d_nxt.pi - kw_d.ci)} == ring_size(d_nxt.log_size));
+  // Empty: a dequeue finds nothing (EMPTY).
+  c_wq_empty: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      fire_i && deq_resp_o && deq_resp_data_o.status == QE_ST_EMPTY);
+  // Ring wrap: a dequeue takes the ring's last slot; the next one wraps to slot 0.
+  c_wq_wrap: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      deq_ok && (({1'b0, q_nxt.fetch} & (ring_size(dw_q.log_size) - 1'b1)) == '0));
+  // Back to back on one queue, same lane, consecutive clocks (state from the forwarding register).
+  c_db_back_to_back: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      db_fire && prev_we_q[D] && prev_addr_d_q == addr_d);
+  c_deq_back_to_back: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      deq_ok && prev_we_q[Q] && prev_addr_q_q == addr_q);
+  c_commit_back_to_back: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      fire_i && s1_valid_i[K] && k_we && op_k.op == OP_DEQ_COMMIT && prev_we_q[K] &&
+      prev_addr_k_q == addr_k);
+  // One queue in two lanes in one clock: a doorbell and a dequeue (merge of D's new word into Q).
+  c_db_deq_same_clock: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      db_fire && d_we && deq_ok && addr_d == addr_q);
+  // A dequeue and the commit of the entry just dequeued, same queue, same clock (Q into K).
+  c_deq_commit_same_clock: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      deq_ok && fire_i && s1_valid_i[K] && k_we && op_k.op == OP_DEQ_COMMIT && addr_q == addr_k);
 `endif
 endmodule
 

@@ -126,6 +126,13 @@ module chio_queue_engine
     $error("chio_queue_engine: MAX_*_LOG_SIZE must be below INDEX_BITS and fit LOG_SIZE_BITS");
   end
 
+`ifndef SYNTHESIS
+  // The hand-counted widths of the flat per-lane vectors (chio_qe_pkg) match the structs.
+  if (OpBits != $bits(op_t) || ErrBits != $bits(err_t)) begin : gen_flat_width_check
+    $error("chio_queue_engine: chio_qe_pkg OpBits/ErrBits do not match op_t/err_t");
+  end
+`endif
+
   // ---------------------------------------------------------------------------------------------
   // Input streams into lanes
   // ---------------------------------------------------------------------------------------------
@@ -134,42 +141,70 @@ module chio_queue_engine
   localparam int unsigned K = LANE_K;
   localparam int unsigned C = LANE_C;
 
-  op_t cfg_op, db_op, deq_op, commit_op;
+  // One op_t signal per stream and per lane, not arrays: yosys 0.23 mis-reads packed arrays of
+  // structs (docs/rtl.md, Synthesis).
+  op_t cfg_op, db_op, deq_op, commit_op, cr_cfg_op, cq_op, cq_commit_op, arm_op;
   logic cfg_now;  // wq_cfg takes lanes D, Q and K this clock
-  logic c_in_valid [4];
-  logic c_in_ready [4];
-  op_t  c_in_op    [4];
+  logic [3:0] c_in_valid, c_in_ready;  // cr_cfg, cq_req, cq_commit, arm
   logic [NumLanes-1:0] lane_valid;
-  op_t  [NumLanes-1:0] lane_op;
+  op_t  lane_op_d, lane_op_q, lane_op_k, lane_op_c;   // entering the lanes
   logic init_q, take, s1_fire, out_room, out_empty;
   logic [InitBits-1:0] init_cnt_q;
   logic [NumLanes-1:0] s1_valid_q;
-  op_t  [NumLanes-1:0] s1_op_q;
+  op_t  s1_op_d_q, s1_op_q_q, s1_op_k_q, s1_op_c_q;   // in S1
 
-  // One op word per input stream; fields a stream does not carry are 0.
-  assign cfg_op = '{op: OP_WQ_CFG, id: wq_cfg_wqid_i, enable: wq_cfg_enable_i,
-                    sched: wq_cfg_sched_i, fn: wq_cfg_owner_fn_i, log_size: wq_cfg_log_size_i,
-                    default: '0};
-  assign db_op = '{op: OP_DB, fn: db_fn_i, id: db_wqid_i, idx: db_pi_i, default: '0};
-  assign deq_op = '{op: OP_DEQ, id: deq_req_wqid_i, default: '0};
-  assign commit_op = '{op: OP_DEQ_COMMIT, id: deq_commit_wqid_i, default: '0};
-  assign c_in_op[0] = '{op: OP_CR_CFG, id: cr_cfg_crid_i, enable: cr_cfg_enable_i,
-                        fn: cr_cfg_owner_fn_i, log_size: cr_cfg_log_size_i,
-                        target: cr_cfg_target_i, default: '0};
-  assign c_in_op[1] = '{op: OP_CQ, id: cq_req_crid_i, default: '0};
-  assign c_in_op[2] = '{op: OP_CQ_COMMIT, id: cq_commit_crid_i,
-                        solicited: cq_commit_solicited_i, default: '0};
-  assign c_in_op[3] = '{op: OP_ARM, fn: arm_fn_i, id: arm_crid_i, idx: arm_ci_i, arm: arm_arm_i,
-                        solicited: arm_solicited_i, default: '0};
-  assign c_in_valid = '{cr_cfg_valid_i, cq_req_valid_i, cq_commit_valid_i, arm_valid_i};
+  // One op word per input stream; fields a stream does not carry are 0. (Field by field: yosys
+  // 0.23 reads no assignment patterns.)
+  always_comb begin
+    cfg_op = '0;
+    cfg_op.op = OP_WQ_CFG;
+    cfg_op.id = wq_cfg_wqid_i;
+    cfg_op.enable = wq_cfg_enable_i;
+    cfg_op.sched = wq_cfg_sched_i;
+    cfg_op.fn = wq_cfg_owner_fn_i;
+    cfg_op.log_size = wq_cfg_log_size_i;
+    db_op = '0;
+    db_op.op = OP_DB;
+    db_op.fn = db_fn_i;
+    db_op.id = db_wqid_i;
+    db_op.idx = db_pi_i;
+    deq_op = '0;
+    deq_op.op = OP_DEQ;
+    deq_op.id = deq_req_wqid_i;
+    commit_op = '0;
+    commit_op.op = OP_DEQ_COMMIT;
+    commit_op.id = deq_commit_wqid_i;
+    cr_cfg_op = '0;
+    cr_cfg_op.op = OP_CR_CFG;
+    cr_cfg_op.id = cr_cfg_crid_i;
+    cr_cfg_op.enable = cr_cfg_enable_i;
+    cr_cfg_op.fn = cr_cfg_owner_fn_i;
+    cr_cfg_op.log_size = cr_cfg_log_size_i;
+    cr_cfg_op.target = cr_cfg_target_i;
+    cq_op = '0;
+    cq_op.op = OP_CQ;
+    cq_op.id = cq_req_crid_i;
+    cq_commit_op = '0;
+    cq_commit_op.op = OP_CQ_COMMIT;
+    cq_commit_op.id = cq_commit_crid_i;
+    cq_commit_op.solicited = cq_commit_solicited_i;
+    arm_op = '0;
+    arm_op.op = OP_ARM;
+    arm_op.fn = arm_fn_i;
+    arm_op.id = arm_crid_i;
+    arm_op.idx = arm_ci_i;
+    arm_op.arm = arm_arm_i;
+    arm_op.solicited = arm_solicited_i;
+  end
+  assign c_in_valid = {arm_valid_i, cq_commit_valid_i, cq_req_valid_i, cr_cfg_valid_i};
 
   assign cfg_now = wq_cfg_valid_i;
   assign lane_valid[D] = cfg_now || db_valid_i;
   assign lane_valid[Q] = cfg_now || deq_req_valid_i;
   assign lane_valid[K] = cfg_now || deq_commit_valid_i;
-  assign lane_op[D] = cfg_now ? cfg_op : db_op;
-  assign lane_op[Q] = cfg_now ? cfg_op : deq_op;
-  assign lane_op[K] = cfg_now ? cfg_op : commit_op;
+  assign lane_op_d = cfg_now ? cfg_op : db_op;
+  assign lane_op_q = cfg_now ? cfg_op : deq_op;
+  assign lane_op_k = cfg_now ? cfg_op : commit_op;
 
   assign wq_cfg_ready_o = take && cfg_now;
   assign db_ready_o = take && !cfg_now;
@@ -181,8 +216,9 @@ module chio_queue_engine
   assign arm_ready_o = c_in_ready[3];
 
   chio_qe_in_arb #(.NumIn(4)) u_c_arb (
-    .clk_i, .rst_ni, .valid_i(c_in_valid), .ready_o(c_in_ready), .op_i(c_in_op),
-    .take_i(take), .valid_o(lane_valid[C]), .op_o(lane_op[C])
+    .clk_i, .rst_ni, .valid_i(c_in_valid), .ready_o(c_in_ready),
+    .op_i({arm_op, cq_commit_op, cq_op, cr_cfg_op}), .take_i(take), .valid_o(lane_valid[C]),
+    .op_o(lane_op_c)
   );
 
   // ---------------------------------------------------------------------------------------------
@@ -206,23 +242,26 @@ module chio_queue_engine
   end
 
   always_ff @(posedge clk_i) begin
-    for (int unsigned l = 0; l < NumLanes; l++) begin
-      if (take && lane_valid[l]) s1_op_q[l] <= lane_op[l];
-    end
+    if (take && lane_valid[D]) s1_op_d_q <= lane_op_d;
+    if (take && lane_valid[Q]) s1_op_q_q <= lane_op_q;
+    if (take && lane_valid[K]) s1_op_k_q <= lane_op_k;
+    if (take && lane_valid[C]) s1_op_c_q <= lane_op_c;
   end
 
-  logic [1:0] work;
-  id_t  [1:0] work_wqid;
-  logic [2:0] err;        // lanes D, K, C
-  err_t [2:0] err_data;
+  logic [1:0]              work;          // lanes D, Q
+  logic [2*SeamIdBits-1:0] work_wqid;
+  logic [2:0]              err;           // lanes D, K, C
+  logic [2*ErrBits-1:0]    err_data_wq;   // err_t of lanes D, K
+  err_t                    err_data_c;
   logic       deq_resp;
   deq_resp_t  deq_resp_data;
 
   chio_qe_wq_lanes #(.WqIdBits(WqIdBits), .InitBits(InitBits)) u_wq (
     .clk_i, .rst_ni, .init_i(init_q), .init_cnt_i(init_cnt_q),
-    .re_i({3{take}} & lane_valid[K:D]), .rid_i({lane_op[K].id, lane_op[Q].id, lane_op[D].id}),
-    .s1_valid_i(s1_valid_q[K:D]), .s1_op_i(s1_op_q[K:D]), .fire_i(s1_fire),
-    .work_o(work), .work_wqid_o(work_wqid), .err_o(err[1:0]), .err_data_o(err_data[1:0]),
+    .re_i({3{take}} & lane_valid[K:D]), .rid_i({lane_op_k.id, lane_op_q.id, lane_op_d.id}),
+    .s1_valid_i(s1_valid_q[K:D]), .s1_op_i({s1_op_k_q, s1_op_q_q, s1_op_d_q}),
+    .fire_i(s1_fire), .work_o(work), .work_wqid_o(work_wqid), .err_o(err[1:0]),
+    .err_data_o(err_data_wq),
     .deq_resp_o(deq_resp), .deq_resp_data_o(deq_resp_data)
   );
 
@@ -231,20 +270,22 @@ module chio_queue_engine
   logic      cr_we, cr_id_ok, c_err, c_event, c_cq_resp;
   cq_resp_t  cq_resp_data;
 
-  assign cr_id_ok = (s1_op_q[C].id >> CrIdBits) == '0;
+  logic [CrIdBits-1:0] cr_raddr, cr_addr;
+  assign cr_raddr = lane_op_c.id[CrIdBits-1:0];
+  assign cr_addr = s1_op_c_q.id[CrIdBits-1:0];
+  assign cr_id_ok = (s1_op_c_q.id >> CrIdBits) == '0;
 
-  chio_qe_state #(.IdBits(CrIdBits), .InitBits(InitBits), .NumRd(1), .state_t(cr_state_t))
+  chio_qe_state #(.IdBits(CrIdBits), .InitBits(InitBits), .NumRd(1), .Width($bits(cr_nxt)))
   u_cr_state (
     .clk_i, .rst_ni, .init_i(init_q), .init_cnt_i(init_cnt_q),
-    .re_i(take && lane_valid[C]), .raddr_i(lane_op[C].id[CrIdBits-1:0]),
-    .s1_addr_i(s1_op_q[C].id[CrIdBits-1:0]), .cur_o(cr_cur),
-    .we_i(s1_fire && s1_valid_q[C] && cr_we), .waddr_i(s1_op_q[C].id[CrIdBits-1:0]),
+    .re_i(take && lane_valid[C]), .raddr_i(cr_raddr), .s1_addr_i(cr_addr),
+    .cur_o(cr_cur), .we_i(s1_fire && s1_valid_q[C] && cr_we), .waddr_i(cr_addr),
     .wdata_i(cr_nxt)
   );
   chio_qe_cr_logic u_cr_logic (
-    .op_i(s1_op_q[C]), .id_ok_i(cr_id_ok), .cur_i(cr_cur), .nxt_o(cr_nxt), .we_o(cr_we),
+    .op_i(s1_op_c_q), .id_ok_i(cr_id_ok), .cur_i(cr_cur), .nxt_o(cr_nxt), .we_o(cr_we),
     .event_o(c_event), .cq_resp_o(c_cq_resp), .cq_resp_data_o(cq_resp_data),
-    .err_o(c_err), .err_data_o(err_data[2])
+    .err_o(c_err), .err_data_o(err_data_c)
   );
   assign err[2] = s1_valid_q[C] && c_err;
 
@@ -255,8 +296,8 @@ module chio_queue_engine
     .clk_i, .rst_ni, .fire_i(s1_fire), .room_o(out_room), .empty_o(out_empty),
     .work_i(work), .work_wqid_i(work_wqid),
     .event_i(s1_valid_q[C] && c_event),
-    .event_data_i('{crid: s1_op_q[C].id, target: cr_cur.target}),
-    .err_i(err), .err_data_i(err_data),
+    .event_data_i({s1_op_c_q.id, cr_cur.target}),  // event_t
+    .err_i(err), .err_data_i({err_data_c, err_data_wq}),
     .deq_resp_i(deq_resp), .deq_resp_data_i(deq_resp_data),
     .cq_resp_i(s1_valid_q[C] && c_cq_resp), .cq_resp_data_i(cq_resp_data),
     .work_valid_o, .work_ready_i, .work_wqid_o,
@@ -285,11 +326,47 @@ module chio_queue_engine
   // pi - ci <= size.
   a_cr_invariant: assert property (@(posedge clk_i) disable iff (!rst_ni)
       s1_fire && s1_valid_q[C] && cr_we && cr_nxt.enable |->
-      ({1'b0, idx_t'(cr_nxt.pi - cr_nxt.ci)} <= ring_size(cr_nxt.log_size)) &&
-      (idx_t'(cr_nxt.cpi - cr_nxt.ci) <= idx_t'(cr_nxt.pi - cr_nxt.ci)));
+      ({1'b0, INDEX_BITS'(cr_nxt.pi - cr_nxt.ci)} <= ring_size(cr_nxt.log_size)) &&
+      (INDEX_BITS'(cr_nxt.cpi - cr_nxt.ci) <= INDEX_BITS'(cr_nxt.pi - cr_nxt.ci)));
   // Nothing is accepted while the RAMs are being cleared.
   a_no_op_in_init: assert property (@(posedge clk_i) disable iff (!rst_ni)
       init_q |-> s1_valid_q == '0);
+
+  // Cover points of the ring lane (C); counted with verilator --coverage-user (./chio coverage).
+  logic c_fire, c_prev_fire_q, c_prev_commit_q;
+  id_t  c_prev_id_q;
+  assign c_fire = s1_fire && s1_valid_q[C];
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      c_prev_fire_q <= 1'b0;
+      c_prev_commit_q <= 1'b0;
+      c_prev_id_q <= '0;
+    end else begin
+      c_prev_fire_q <= c_fire;
+      c_prev_commit_q <= c_fire && s1_op_c_q.op == OP_CQ_COMMIT && cr_we;
+      c_prev_id_q <= s1_op_c_q.id;
+    end
+  end
+  // A completion ring is full: the allocation is refused (FULL, CQ_OVERFLOW).
+  c_cq_full: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      c_fire && c_cq_resp && cq_resp_data.status == QE_ST_FULL);
+  // Ring wrap: an allocation on a later pass over the ring (phase 0).
+  c_cq_wrap: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      c_fire && c_cq_resp && cq_resp_data.status == QE_ST_OK && !cq_resp_data.phase);
+  // The consumer catches up: an accepted arm doorbell leaves the ring empty (ci == cpi == pi).
+  c_cr_empty: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      c_fire && s1_op_c_q.op == OP_ARM && cr_we && cr_nxt.ci == cr_nxt.pi);
+  // Arm racing a completion: the arm finds completions its consumer index has not seen and fires
+  // the event at once instead of arming.
+  c_arm_race_event: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      c_fire && s1_op_c_q.op == OP_ARM && c_event);
+  // ... and the arm right behind a completion commit on the same ring (forwarded state).
+  c_arm_after_commit: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      c_fire && s1_op_c_q.op == OP_ARM && cr_we && c_prev_commit_q &&
+      c_prev_id_q == s1_op_c_q.id);
+  // Back to back on one ring: two ring ops on the same ring in consecutive clocks.
+  c_cr_back_to_back: cover property (@(posedge clk_i) disable iff (!rst_ni)
+      c_fire && c_prev_fire_q && cr_id_ok && c_prev_id_q == s1_op_c_q.id);
 `endif
 endmodule
 

@@ -7,13 +7,18 @@
 // next one the reference made on that stream. Further phases keep the inputs valid and the
 // outputs ready and measure accepted ops per clock: random ops, then a steady doorbell ->
 // dequeue -> commit workload on receive queues and on send queues (with work tokens).
-// Prints its seed (CHIO_SEED re-runs it; CHIO_DIFF_OPS sets the number of ops).
+// Prints its seed (CHIO_SEED re-runs it; CHIO_DIFF_OPS sets the number of ops). A difference is
+// reported with the clock it happened at and the last accepted ops; with CHIO_VCD=<file> the run
+// writes a VCD of the clocks CHIO_VCD_FROM..CHIO_VCD_TO (the trace window ./chio rtl-soak asks
+// for when it re-runs a failing seed).
 #include <gtest/gtest.h>
 #include <verilated.h>
+#include <verilated_vcd_c.h>
 
 #include <array>
 #include <deque>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <vector>
 
@@ -21,6 +26,7 @@
 #include "rtl/qe_random_ops.h"
 #include "rtl/qe_stream_driver.h"
 #include "tlm-model/queue_engine/queue_engine_ref.h"
+#include "tlm-model/queue_engine/rtl_coverage.h"
 
 namespace chio::test {
 namespace {
@@ -49,13 +55,23 @@ struct expected {
 
 class stream_bench {
 public:
-    explicit stream_bench(uint64_t seed) : m_gen(seed), m_seed(seed), m_top(&m_ctx, "top") {
+    explicit stream_bench(uint64_t seed)
+        : m_gen(seed), m_seed(seed), m_top(trace_ready(m_ctx), "top") {
+        open_trace();
         set_output_ready(m_top, true);
         m_top.rst_ni = 0;
         for (int i = 0; i < 4; ++i) tick();
         m_top.rst_ni = 1;
         while (!idle()) tick();
     }
+
+    ~stream_bench() {
+        m_top.final();
+        if (m_vcd) m_vcd->close();
+        model::write_rtl_coverage(m_ctx);
+    }
+    stream_bench(const stream_bench&) = delete;
+    stream_bench& operator=(const stream_bench&) = delete;
 
     // Runs until `ops` more inputs were accepted. in_pct: chance per clock that an idle input
     // stream gets a new op; ready_pct: chance that an output stream is ready.
@@ -152,12 +168,37 @@ private:
         return m_top.idle_o != 0;
     }
 
+    // Clock n: inputs settle at 2n (clock low), rising edge at 2n + 1.
     void tick() {
+        m_top.eval();
+        dump(2 * m_clocks);
         m_top.clk_i = 1;
         m_top.eval();
+        dump(2 * m_clocks + 1);
         m_top.clk_i = 0;
         m_top.eval();
         ++m_clocks;
+    }
+
+    // Tracing is switched on before the model is built, and only when a VCD is asked for.
+    static VerilatedContext* trace_ready(VerilatedContext& ctx) {
+        if (std::getenv("CHIO_VCD") != nullptr) ctx.traceEverOn(true);
+        return &ctx;
+    }
+    void open_trace() {
+        const char* path = std::getenv("CHIO_VCD");
+        if (path == nullptr || *path == '\0') return;
+        m_vcd_from = env_u64("CHIO_VCD_FROM", 0);
+        m_vcd_to = env_u64("CHIO_VCD_TO", UINT64_MAX);
+        m_vcd = std::make_unique<VerilatedVcdC>();
+        m_top.trace(m_vcd.get(), 99);
+        m_vcd->open(path);
+        std::cout << "queue_engine_stream: VCD of clocks " << m_vcd_from << ".." << m_vcd_to
+                  << " in " << path << std::endl;
+    }
+    // Time unit: half a clock.
+    void dump(uint64_t t) {
+        if (m_vcd && m_clocks >= m_vcd_from && m_clocks <= m_vcd_to) m_vcd->dump(t);
     }
 
     // One clock: inputs taken and outputs handed over at this edge, then the edge.
@@ -242,6 +283,9 @@ private:
     uint64_t m_deq_ok = 0;                        // deq_resp OK the model made
     uint64_t m_accepted = 0;
     uint64_t m_clocks = 0;
+    std::unique_ptr<VerilatedVcdC> m_vcd;
+    uint64_t m_vcd_from = 0;
+    uint64_t m_vcd_to = 0;
 };
 
 TEST(queue_engine_stream, ref_equals_pipelined_rtl) {

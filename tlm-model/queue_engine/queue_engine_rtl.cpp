@@ -9,6 +9,7 @@
 #include <string>
 
 #include "Vchio_queue_engine.h"
+#include "tlm-model/queue_engine/rtl_coverage.h"
 
 namespace chio::model {
 
@@ -71,6 +72,7 @@ void queue_engine_rtl::use_context() const { Verilated::threadContextp(m_ctx.get
 queue_engine_rtl::~queue_engine_rtl() {
     use_context();
     m_top->final();
+    write_rtl_coverage(*m_ctx);
     if (m_trace) m_trace->close();
     m_trace.reset();
     m_top.reset();
