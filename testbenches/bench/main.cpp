@@ -182,16 +182,16 @@ bool plot(const bench_options& o, const nlohmann::json& pts, std::string& err) {
       << " outstanding)'\n";
     if (o.prog == program::msg_rate) {
         g << "set xlabel 'WQEs per doorbell'\nset ylabel 'million 64 B messages / s'\n"
-          << "set logscale x 2\nset yrange [0:*]\n"
+          << "set logscale x 2\nset format x '%.0b%B'\nset yrange [0:*]\n"
           << "plot '" << dat << "' using 1:4 with linespoints lw 2 title 'model'\n";
     } else if (lat) {
         g << "set xlabel 'message size (bytes)'\nset ylabel 'latency (ns)'\n"
-          << "set logscale x 2\nset yrange [0:*]\n"
+          << "set logscale x 2\nset format x '%.0b%B'\nset yrange [0:*]\n"
           << "plot '" << dat << "' using 1:2 with linespoints lw 2 title 'p50', '" << dat
           << "' using 1:3 with linespoints lw 2 title 'p99'\n";
     } else {
         g << "set xlabel 'message size (bytes)'\nset ylabel 'goodput (Gb/s)'\n"
-          << "set logscale x 2\nset yrange [0:*]\n"
+          << "set logscale x 2\nset format x '%.0b%B'\nset yrange [0:*]\n"
           << "plot '" << dat << "' using 1:3 with lines lw 2 dt 2 title "
           << "'analytic limit min(port, PCIe)', '" << dat
           << "' using 1:2 with linespoints lw 2 title 'model'\n";
