@@ -7,7 +7,10 @@
 //   TLP-layer rate 113.7 Gb/s = 8 GT/s x 16 x 128/130 x (1 - DLLP and SKP overhead);
 //   24 B per memory request TLP (header, framing, link layer), 20 B per completion with data
 //   (pcie-bench, Neugebauer et al., SIGCOMM 2018);
-//   DMA read round trip 520 ns + 0.29 ns/B (pcie-bench measurement on a Gen3 host);
+//   DMA read round trip 520 ns + 0.29 ns/B (pcie-bench measurement on a Gen3 host, 64 B..2 KB);
+//   a longer read keeps that latency fit only up to the measured 2 KB: its remaining bytes follow
+//   at the link's completion rate, because the device splits it into MRRS requests kept in
+//   flight together (tags), so their round trips overlap instead of adding up;
 //   one-way latency = half the fixed part of that round trip.
 #pragma once
 
@@ -24,6 +27,7 @@ struct pcie_link_params {
     uint32_t cpl_overhead = 20;           // bytes per completion-with-data TLP
     double read_rtt_base_ns = 520.0;      // DMA read round trip, fixed part
     double read_rtt_per_byte_ns = 0.29;   // DMA read round trip, per byte
+    uint32_t read_rtt_fit_bytes = 2048;   // largest read the round-trip fit was measured for
     double one_way_ns = 260.0;            // posted write / MMIO one-way latency
 };
 

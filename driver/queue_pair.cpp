@@ -108,7 +108,7 @@ cmd_result queue_pair::destroy(command_channel& c) {
     return r;
 }
 
-int queue_pair::post_send(const send_wr& wr) {
+int queue_pair::post_send(const send_wr& wr, bool ring_doorbell) {
     // Sends are legal in RTS and SQD, and in ERR where the device flushes them (catalogue C12,
     // C13); everything else is refused before anything is written.
     if (!m_valid || (m_state != qp_state::RTS && m_state != qp_state::SQD &&
@@ -145,7 +145,7 @@ int queue_pair::post_send(const send_wr& wr) {
     auto* ring = static_cast<spec::send_wqe*>(m_sq.cpu);
     std::memcpy(&ring[ring_slot(m_sq_pi, m_sq_log)], &w, sizeof(w));
     ++m_sq_pi;
-    ring_sq();
+    if (ring_doorbell) ring_sq();
     return 0;
 }
 

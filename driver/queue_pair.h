@@ -83,7 +83,11 @@ public:
     cmd_result destroy(command_channel& cmd);
 
     // 0 on success, or an errno value: EINVAL (bad request or QP state), ENOMEM (ring full).
-    int post_send(const send_wr& wr);
+    // With ring_doorbell false the WQE is written but the device is not told (doorbell
+    // batching): a later ring_send_doorbell() announces every WQE written since with one MMIO
+    // write, because the SQ doorbell carries the producer index, not a count.
+    int post_send(const send_wr& wr, bool ring_doorbell = true);
+    void ring_send_doorbell() { ring_sq(); }
     int post_recv(const recv_wr& wr);
 
     // Completion bookkeeping, called by the CQ poller. False when the index was never posted.

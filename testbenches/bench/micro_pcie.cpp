@@ -1,0 +1,35 @@
+// pcie_link occupancy arithmetic: the busy-until bookkeeping every DMA and MMIO access pays.
+#include <benchmark/benchmark.h>
+
+#include "cosim/pcie_link.h"
+
+namespace {
+
+void bm_upstream_read(benchmark::State& state) {
+    chio::cosim::pcie_link link;
+    sc_core::sc_time at;
+    const sc_core::sc_time step(10, sc_core::SC_NS);
+    const auto len = static_cast<uint64_t>(state.range(0));
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(link.upstream_read(at, len));
+        at += step;
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+void bm_upstream_write(benchmark::State& state) {
+    chio::cosim::pcie_link link;
+    sc_core::sc_time at;
+    const sc_core::sc_time step(10, sc_core::SC_NS);
+    const auto len = static_cast<uint64_t>(state.range(0));
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(link.upstream_write(at, len));
+        at += step;
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+BENCHMARK(bm_upstream_read)->Arg(64)->Arg(4096);
+BENCHMARK(bm_upstream_write)->Arg(64)->Arg(4096);
+
+}  // namespace
