@@ -38,8 +38,15 @@ sc_time pcie_link::upstream_read(sc_time at, uint64_t len) {
     const uint64_t rest_tlps = (rest + m_p.mps - 1) / m_p.mps;
     const double rest_ns =
         static_cast<double>(rest + rest_tlps * m_p.cpl_overhead) * 8.0 / m_p.tlp_rate_gbps;
-    const sc_time rtt(m_p.read_rtt_base_ns + m_p.read_rtt_per_byte_ns * static_cast<double>(fit) +
-                          rest_ns,
+    // Tags: requests beyond max_read_tags wait for a completed one, a round trip per wave.
+    const uint64_t tags = std::max<uint32_t>(m_p.max_read_tags, 1);
+    const uint64_t waves = (reqs + tags - 1) / tags;
+    const double wave_ns =
+        m_p.read_rtt_base_ns +
+        m_p.read_rtt_per_byte_ns * static_cast<double>(std::min<uint64_t>(len, m_p.mrrs));
+    const sc_time rtt(std::max(m_p.read_rtt_base_ns +
+                                   m_p.read_rtt_per_byte_ns * static_cast<double>(fit) + rest_ns,
+                               static_cast<double>(waves) * wave_ns),
                       SC_NS);
     const sc_time cpl_done = occupy(m_down_free, req_done, len, m_p.mps, m_p.cpl_overhead,
                                     m_bytes_down);

@@ -10,7 +10,10 @@
 //   DMA read round trip 520 ns + 0.29 ns/B (pcie-bench measurement on a Gen3 host, 64 B..2 KB);
 //   a longer read keeps that latency fit only up to the measured 2 KB: its remaining bytes follow
 //   at the link's completion rate, because the device splits it into MRRS requests kept in
-//   flight together (tags), so their round trips overlap instead of adding up;
+//   flight together, so their round trips overlap instead of adding up; at most max_read_tags
+//   requests are in flight (PCIe 3.0 section 2.2.6.2: a 5-bit tag without Extended Tag Field
+//   Enable gives 32), so a read of more than max_read_tags x MRRS bytes takes one round trip of
+//   an MRRS request per wave of tags (Little's law: tags x MRRS / RTT bounds read throughput);
 //   one-way latency = half the fixed part of that round trip.
 #pragma once
 
@@ -28,6 +31,7 @@ struct pcie_link_params {
     double read_rtt_base_ns = 520.0;      // DMA read round trip, fixed part
     double read_rtt_per_byte_ns = 0.29;   // DMA read round trip, per byte
     uint32_t read_rtt_fit_bytes = 2048;   // largest read the round-trip fit was measured for
+    uint32_t max_read_tags = 32;          // outstanding non-posted read requests
     double one_way_ns = 260.0;            // posted write / MMIO one-way latency
 };
 
