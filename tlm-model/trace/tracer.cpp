@@ -37,6 +37,11 @@ bool has_space(const std::string& s) {
     return false;
 }
 
+bool valid_scope(const std::string& scope) {
+    return !scope.empty() && !has_space(scope) && scope.front() != '.' && scope.back() != '.' &&
+           scope.find("..") == std::string::npos;
+}
+
 bool on_path(const char* program) {
     const char* path = std::getenv("PATH");
     std::string dirs = path != nullptr ? path : "";
@@ -117,8 +122,7 @@ tracer::signal tracer::add(const std::string& scope, const std::string& name, un
         throw std::invalid_argument("tracer: bad signal name '" + name +
                                     "' (empty, white space or '.')");
     }
-    if (scope.empty() || has_space(scope) || scope.front() == '.' || scope.back() == '.' ||
-        scope.find("..") != std::string::npos) {
+    if (!valid_scope(scope)) {
         throw std::invalid_argument("tracer: bad scope '" + scope +
                                     "' (want dot-separated names, e.g. host0.adapter0)");
     }
@@ -184,14 +188,18 @@ void tracer::set(signal s, uint64_t value, uint64_t time_ps) {
     }
 }
 
-void tracer::add_vcd(const std::string& vcd_path) {
+void tracer::add_vcd(const std::string& vcd_path, const std::string& scope_prefix) {
     if (m_closed) {
         throw std::logic_error("tracer: add_vcd() after close()");
     }
     if (vcd_path.empty()) {
         throw std::invalid_argument("tracer: add_vcd() with an empty path");
     }
-    m_vcds.push_back(vcd_path);
+    if (!scope_prefix.empty() && !valid_scope(scope_prefix)) {
+        throw std::invalid_argument("tracer: add_vcd(): bad scope prefix '" + scope_prefix +
+                                    "' (want dot-separated names, e.g. host0.adapter0)");
+    }
+    m_vcds.emplace_back(vcd_path, scope_prefix);
 }
 
 void tracer::flush() {
@@ -234,8 +242,8 @@ void tracer::write_output() {
         merge.declare(s.scope, s.name, s.width, s.code);
     }
     merge.add_source(m_body_path, /*has_header=*/false);
-    for (const std::string& vcd : m_vcds) {
-        merge.add_source(vcd, /*has_header=*/true);
+    for (const auto& [vcd, prefix] : m_vcds) {
+        merge.add_source(vcd, /*has_header=*/true, prefix);
     }
     m_clamped += merge.write();
 }

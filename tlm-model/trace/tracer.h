@@ -18,7 +18,10 @@
 //   the same simulated picoseconds as set()). It is read at close(), so the Verilated model's
 //   trace must be closed before this tracer is. Its scopes keep their names (Verilator's top is
 //   "TOP"), its identifier codes are renumbered after ours, and its value changes are merged
-//   with ours by timestamp into the one output file.
+//   with ours by timestamp into the one output file. add_vcd(path, scope) hangs the file's
+//   hierarchy below `scope` instead: the dotted scope takes the place of the file's outermost
+//   scope (Verilator's top, named after the model), so RTL signals sit in the model's hierarchy
+//   (e.g. host0.adapter0.queue_engine.clk_i) on the same timeline.
 // - close() writes the output. If the path ends in ".fst", a VCD is written next to it
 //   (path + ".tmp.vcd"), converted with `vcd2fst` from the gtkwave package, and deleted. The
 //   constructor already checks that vcd2fst is on PATH, so a long run does not end in an error.
@@ -31,6 +34,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace chio::model {
@@ -49,7 +53,7 @@ public:
 
     signal add(const std::string& scope, const std::string& name, unsigned width);
     void set(signal s, uint64_t value, uint64_t time_ps);
-    void add_vcd(const std::string& vcd_path);
+    void add_vcd(const std::string& vcd_path, const std::string& scope_prefix = "");
     void close();
 
     // Number of set() calls whose time went backwards and was clamped.
@@ -76,7 +80,7 @@ private:
     std::string m_buf;  // value changes not yet written to m_body
     std::vector<signal_info> m_signals;
     std::set<std::string> m_names;  // "scope.name" of every signal, to refuse duplicates
-    std::vector<std::string> m_vcds;
+    std::vector<std::pair<std::string, std::string>> m_vcds;  // (path, scope prefix)
     uint64_t m_time = 0;
     bool m_time_written = false;  // m_buf or m_body already holds the timestamp m_time
     uint64_t m_clamped = 0;

@@ -104,7 +104,10 @@ std::string vcd_merge::fresh_code() {
     return code;
 }
 
-void vcd_merge::add_source(const std::string& path, bool has_header) {
+void vcd_merge::add_source(const std::string& path, bool has_header,
+                           const std::string& scope_prefix) {
+    const std::vector<std::string> prefix =
+        scope_prefix.empty() ? std::vector<std::string>{} : split_scope(scope_prefix);
     source src;
     src.path = path;
     src.reader = std::make_unique<vcd_reader>(path, has_header);
@@ -114,7 +117,15 @@ void vcd_merge::add_source(const std::string& path, bool has_header) {
         if (fresh) {
             it->second = fresh_code();
         }
-        add_var(v.scope, v.type, v.width, it->second, v.reference, path);
+        if (prefix.empty()) {
+            add_var(v.scope, v.type, v.width, it->second, v.reference, path);
+        } else {
+            std::vector<std::string> scope = prefix;
+            if (v.scope.size() > 1) {
+                scope.insert(scope.end(), v.scope.begin() + 1, v.scope.end());
+            }
+            add_var(scope, v.type, v.width, it->second, v.reference, path);
+        }
     }
     m_sources.push_back(std::move(src));
 }

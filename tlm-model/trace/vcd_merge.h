@@ -38,7 +38,9 @@ public:
     void declare(const std::string& dotted_scope, const std::string& name, unsigned width,
                  const std::string& code);
     // Opens the source now (a source with a header has its vars declared); read by write().
-    void add_source(const std::string& path, bool has_header);
+    // A non-empty dotted `scope_prefix` takes the place of the file's outermost scope (for a
+    // Verilator VCD, the top named after the model), so the file's hierarchy hangs below it.
+    void add_source(const std::string& path, bool has_header, const std::string& scope_prefix = "");
     // Writes the file; returns the number of clamped time blocks.
     uint64_t write();
 
