@@ -11,6 +11,7 @@
 #include "cosim/platform.h"
 #include "testbenches/scenarios/loopback.h"
 #include "tlm-model/trace/adapter_trace.h"
+#include "tlm-model/trace/gtkw_writer.h"
 #include "tlm-model/trace/tracer.h"
 
 namespace chio::tb {
@@ -58,6 +59,8 @@ int run_scenario(const sim_options& o) {
         // The RTL's signals hang below the adapter that holds the queue engine.
         if (!rtl_vcd.empty()) tr->add_vcd(rtl_vcd, "host0.adapter0.queue_engine");
         tr->close();
+        // A save file beside every trace, so it opens with the reviewer's signals in place.
+        model::write_gtkw(model::gtkw_path_for(o.trace), o.trace, tr->written_signals());
         if (!rtl_vcd.empty()) std::remove(rtl_vcd.c_str());
     }
     const double wall_s =

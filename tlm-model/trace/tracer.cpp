@@ -246,6 +246,7 @@ void tracer::write_output() {
         merge.add_source(vcd, /*has_header=*/true, prefix);
     }
     m_clamped += merge.write();
+    m_written = merge.signals();
 }
 
 }  // namespace chio::model

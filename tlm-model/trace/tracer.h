@@ -37,6 +37,8 @@
 #include <utility>
 #include <vector>
 
+#include "tlm-model/trace/traced_signal.h"
+
 namespace chio::model {
 
 class tracer {
@@ -55,6 +57,9 @@ public:
     void set(signal s, uint64_t value, uint64_t time_ps);
     void add_vcd(const std::string& vcd_path, const std::string& scope_prefix = "");
     void close();
+
+    // After close(): every signal in the written file (ours and the merged VCDs'), in file order.
+    const std::vector<traced_signal>& written_signals() const { return m_written; }
 
     // Number of set() calls whose time went backwards and was clamped.
     uint64_t clamped_count() const { return m_clamped; }
@@ -79,6 +84,7 @@ private:
     std::ofstream m_body;
     std::string m_buf;  // value changes not yet written to m_body
     std::vector<signal_info> m_signals;
+    std::vector<traced_signal> m_written;
     std::set<std::string> m_names;  // "scope.name" of every signal, to refuse duplicates
     std::vector<std::pair<std::string, std::string>> m_vcds;  // (path, scope prefix)
     uint64_t m_time = 0;

@@ -91,6 +91,10 @@ void vcd_merge::add_var(const std::vector<std::string>& scope, const std::string
         throw std::runtime_error("VCD merge: " + origin + " declares " + path + name +
                                  ", which another source already declares");
     }
+    const size_t space = reference.find(' ');
+    std::string range = space == std::string::npos ? "" : reference.substr(space + 1);
+    range.erase(0, range.find_first_not_of(' '));
+    m_signals.push_back({path.empty() ? "" : path.substr(0, path.size() - 1), name, range, width});
     node->vars.push_back("$var " + type + " " + std::to_string(width) + " " + code + " " +
                          reference + " $end");
 }

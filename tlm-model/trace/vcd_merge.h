@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tlm-model/trace/traced_signal.h"
 #include "tlm-model/trace/vcd_reader.h"
 
 namespace chio::model {
@@ -43,6 +44,9 @@ public:
     void add_source(const std::string& path, bool has_header, const std::string& scope_prefix = "");
     // Writes the file; returns the number of clamped time blocks.
     uint64_t write();
+    // Every signal declared so far (own and from sources), in order of declaration; one entry
+    // per name, so aliases of one code appear under each of their names.
+    const std::vector<traced_signal>& signals() const { return m_signals; }
 
 private:
     struct source {
@@ -65,6 +69,7 @@ private:
     std::set<std::string> m_used_codes;
     uint64_t m_next_code = 0;
     std::vector<source> m_sources;
+    std::vector<traced_signal> m_signals;
 };
 
 }  // namespace chio::model
