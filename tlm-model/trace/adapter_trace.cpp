@@ -24,9 +24,8 @@ struct signals {
 
 void attach_adapter_trace(adapter& a, tracer& t, const std::string& prefix) {
     auto s = std::make_shared<signals>();
-    const std::string db = prefix + ".pf0.doorbell", dma = prefix + ".dma",
-                      cqe = prefix + ".cqe", eqe = prefix + ".eqe", qp = prefix + ".qp",
-                      cmd = prefix + ".cmd";
+    const std::string db = prefix + ".pf0.doorbell", dma = prefix + ".dma", cqe = prefix + ".cqe",
+                      eqe = prefix + ".eqe", qp = prefix + ".qp", cmd = prefix + ".cmd";
     s->db_count = t.add(db, "count", 32);
     s->db_fn = t.add(db, "fn", 8);
     s->db_wqid = t.add(db, "wqid", 16);
