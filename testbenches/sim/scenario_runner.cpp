@@ -10,9 +10,8 @@
 
 #include "cosim/platform.h"
 #include "testbenches/scenarios/loopback.h"
-#include "tlm-model/trace/adapter_trace.h"
+#include "testbenches/sim/run_recorders.h"
 #include "tlm-model/trace/gtkw_writer.h"
-#include "tlm-model/trace/tracer.h"
 
 namespace chio::tb {
 
@@ -27,18 +26,13 @@ uint64_t sim_ps() {
 
 int run_scenario(const sim_options& o) {
     const auto wall0 = std::chrono::steady_clock::now();
-    std::unique_ptr<model::tracer> tr;
-    std::string rtl_vcd;
-    if (!o.trace.empty()) {
-        tr = std::make_unique<model::tracer>(o.trace);
-        if (o.queue_engine != model::queue_engine_kind::model) rtl_vcd = o.trace + ".rtl.vcd";
-    }
+    run_recorders rec(o);
     cosim::platform_params pp;
     pp.adapter.qe_kind = o.queue_engine;
-    pp.adapter.qe_options.trace_file = rtl_vcd;
+    pp.adapter.qe_options.trace_file = rec.rtl_vcd();
     pp.adapter.qe_options.now_ps = sim_ps;
     auto plat = std::make_unique<cosim::platform>("host0", pp);
-    if (tr) model::attach_adapter_trace(plat->adapter, *tr, "host0.adapter0");
+    rec.attach(plat->adapter);
 
     loopback_result res;
     plat->run_driver([&](drv::bus& b) { res = run_loopback(b, o); });
@@ -50,25 +44,29 @@ int run_scenario(const sim_options& o) {
         sim_error = e.what();
     }
     const double sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
+    // Wall time of the simulation alone, apart from writing the outputs at the end.
+    const double sim_wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     const uint64_t compared = plat->adapter.engine().compared();
     const uint64_t mismatches = plat->adapter.engine().mismatches();
     const uint64_t cycles = plat->adapter.engine().cycles();
     const auto counters = plat->adapter.counters();
-    plat.reset();  // closes the RTL's VCD so it can be merged
-    if (tr) {
-        // The RTL's signals hang below the adapter that holds the queue engine.
-        if (!rtl_vcd.empty()) tr->add_vcd(rtl_vcd, "host0.adapter0.queue_engine");
-        tr->close();
-        // A save file beside every trace, so it opens with the reviewer's signals in place.
-        model::write_gtkw(model::gtkw_path_for(o.trace), o.trace, tr->written_signals());
-        if (!rtl_vcd.empty()) std::remove(rtl_vcd.c_str());
+    // A failure the probes did not see (a lockstep mismatch stops the run with an exception;
+    // a failed check is found by the scenario) opens a triggered trace's window.
+    if (!sim_error.empty()) {
+        rec.fail(sim_ps(), "simulation stopped: " + sim_error);
+    } else if (!res.error.empty() || mismatches != 0) {
+        rec.fail(sim_ps(), "scenario check failed: " + res.error);
     }
+    rec.end_of_simulation();
+    plat.reset();  // closes the RTL's VCD so it can be merged
+    nlohmann::json j;
+    rec.finish(j);
     const double wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     if (!sim_error.empty() && res.error.empty()) res.error = sim_error;
     const bool ok = res.ok && sim_error.empty() && mismatches == 0;
 
-    nlohmann::json j;
     j["scenario"] = o.scenario;
     j["seed"] = o.seed;
     j["queue_engine"] = model::to_string(o.queue_engine);
@@ -87,6 +85,7 @@ int run_scenario(const sim_options& o) {
     j["rtl_cycles"] = cycles;
     j["sim_time_ns"] = sim_ns;
     j["wall_s"] = wall_s;
+    j["sim_wall_s"] = sim_wall_s;
     j["slowdown"] = sim_ns > 0 ? wall_s / (sim_ns * 1e-9) : 0.0;
     j["wr_per_wall_s"] = wall_s > 0 ? static_cast<double>(res.sends) / wall_s : 0.0;
     j["adapter"] = {{"commands", counters.commands},
@@ -123,7 +122,14 @@ int run_scenario(const sim_options& o) {
         std::printf("  simulated time       %.3f us\n", sim_ns / 1000.0);
         std::printf("  wall time            %.3f s (slowdown %.0fx)\n", wall_s,
                     j["slowdown"].get<double>());
-        if (!o.trace.empty()) std::printf("  waveform             %s\n", o.trace.c_str());
+        if (!o.trace.empty()) {
+            std::printf("  waveform             %s (+ %s)\n", o.trace.c_str(),
+                        model::gtkw_path_for(o.trace).c_str());
+        }
+        if (!rec.summary().empty()) {
+            std::printf("  trace trigger        %s\n", rec.summary().c_str());
+        }
+        if (!o.spans.empty()) std::printf("  spans                %s\n", o.spans.c_str());
         if (!o.stats.empty()) std::printf("  stats                %s\n", o.stats.c_str());
         std::printf("  result               %s%s%s\n", ok ? "PASS" : "FAIL",
                     res.error.empty() ? "" : ": ", res.error.c_str());

@@ -36,4 +36,14 @@ bool scope_filter::keeps(const std::string& dotted_scope) const {
     }
 }
 
+bool scope_filter::may_keep_below(const std::string& dotted_scope) const {
+    if (keeps(dotted_scope)) return true;
+    const std::string below = dotted_scope + ".";
+    for (const std::string& p : m_patterns) {
+        const std::string literal = p.substr(0, p.find_first_of("*?["));
+        if (below.rfind(literal, 0) == 0 || literal.rfind(below, 0) == 0) return true;
+    }
+    return false;
+}
+
 }  // namespace chio::model

@@ -19,6 +19,11 @@ public:
     explicit scope_filter(const std::string& patterns);
 
     bool keeps(const std::string& dotted_scope) const;
+    // Whether any signal at or below `dotted_scope` may be kept: false lets a caller skip
+    // recording a whole subtree (e.g. not trace the RTL at all). Judged from each pattern's
+    // literal start (up to its first wildcard), so it may say true for a subtree that ends up
+    // empty, never false for one that does not.
+    bool may_keep_below(const std::string& dotted_scope) const;
     bool keeps_all() const { return m_patterns.empty(); }
 
 private:
