@@ -105,6 +105,8 @@ const char* options_help() {
            "  --spans FILE             write commands, DMA, doorbells, CQEs, EQEs as "
            "Chrome/Perfetto\n"
            "                           trace-event JSON (open in ui.perfetto.dev)\n"
+           "  --stop-at T              stop the simulation at time T (chio-sim uses it to re-run\n"
+           "                           a triggered trace's window)\n"
            "  --quiet                  print only errors\n"
            "Options (loopback):\n"
            "  --count N                messages to send (default 64)\n"
@@ -172,7 +174,7 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
             }
             o.stats = value;
         } else if (name == "--trace-from" || name == "--trace-to" || name == "--trace-pre" ||
-                   name == "--trace-post") {
+                   name == "--trace-post" || name == "--stop-at") {
             if (!parse_time_ps(value, v)) {
                 error = "option " + name + ": '" + value +
                         "' is not a time (want a number with unit ps, ns, us, ms or s, e.g. 10us)";
@@ -181,6 +183,7 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
             (name == "--trace-from"  ? o.trace_from_ps
              : name == "--trace-to"  ? o.trace_to_ps
              : name == "--trace-pre" ? o.trace_pre_ps
+             : name == "--stop-at"   ? o.stop_at_ps
                                      : o.trace_post_ps) = v;
         } else if (name == "--trace-scope") {
             if (value.empty() || value.find(",,") != std::string::npos || value.front() == ',' ||

@@ -24,6 +24,7 @@ struct sim_options {
     uint64_t trace_post_ps = 5'000'000;  // triggered: span after it
     std::string spans;                   // Chrome/Perfetto trace-event JSON; empty: none
     uint64_t inject_error = UINT64_MAX;  // loopback: message whose receive buffer is too short
+    uint64_t stop_at_ps = UINT64_MAX;    // stop the simulation here (a window's re-run)
     uint64_t count = 64;                 // messages
     uint32_t size = 4096;                // bytes per message
     uint32_t depth = 16;                 // messages in flight

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <systemc>
 
+#include "testbenches/sim/window_rerun.h"
 #include "tlm-model/trace/adapter_trace.h"
 #include "tlm-model/trace/gtkw_writer.h"
 #include "tlm-model/trace/probe_chain.h"
@@ -34,11 +35,25 @@ run_recorders::run_recorders(const sim_options& o) : m_o(o) {
         t.post_ps = o.trace_post_ps;
         m_tracer = std::make_unique<model::tracer>(o.trace, t);
         // The RTL writes its own VCD, merged at the end; not at all when the scope filter
-        // leaves none of it, so a filtered run does not pay for RTL tracing.
+        // leaves none of it, so a filtered run does not pay for RTL tracing. A triggered run
+        // does not trace the RTL either: after the trigger, the window is re-run for it.
         if (o.queue_engine != model::queue_engine_kind::model &&
             model::scope_filter(o.trace_scope).may_keep_below(RTL_SCOPE)) {
-            m_rtl_vcd = o.trace + ".rtl.vcd";
+            if (o.trace_trigger) {
+                m_rerun_rtl = true;
+            } else {
+                m_rtl_vcd = o.trace + ".rtl.vcd";
+            }
         }
+    }
+}
+
+void run_recorders::set_rtl_trace_options(model::queue_engine_options& q) const {
+    q.trace_file = m_rtl_vcd;
+    // A time window applies to the RTL's own dump too, so the RTL runs untraced outside it.
+    if (!m_o.trace_trigger) {
+        q.trace_from_ps = m_o.trace_from_ps;
+        q.trace_to_ps = m_o.trace_to_ps;
     }
 }
 
@@ -90,10 +105,22 @@ void run_recorders::finish(nlohmann::json& stats) {
     if (m_spans) stats["spans"] = {{"file", m_o.spans}, {"events", m_spans->events()}};
     if (!m_tracer) return;
     if (!m_rtl_vcd.empty()) m_tracer->add_vcd(m_rtl_vcd, RTL_SCOPE);
+    std::string rerun_vcd, rerun_error;
+    if (m_rerun_rtl && m_tracer->triggered()) {
+        // The child's VCD already names the RTL below RTL_SCOPE: merged without a prefix.
+        rerun_vcd = m_o.trace + ".window.vcd";
+        rerun_error = rerun_rtl_window(m_o, RTL_SCOPE, m_tracer->window_from_ps(),
+                                       m_tracer->window_to_ps(), rerun_vcd);
+        if (rerun_error.empty()) m_tracer->add_vcd(rerun_vcd);
+    }
     m_tracer->close();
     if (!m_rtl_vcd.empty()) std::remove(m_rtl_vcd.c_str());
-    // A save file beside every trace, so it opens with the reviewer's signals in place.
-    model::write_gtkw(model::gtkw_path_for(m_o.trace), m_o.trace, m_tracer->written_signals());
+    if (!rerun_vcd.empty()) std::remove(rerun_vcd.c_str());
+    // A save file beside every trace, so it opens with the reviewer's signals in place (not for
+    // a window's re-run, whose trace is merged into its parent's).
+    if (m_o.stop_at_ps == UINT64_MAX) {
+        model::write_gtkw(model::gtkw_path_for(m_o.trace), m_o.trace, m_tracer->written_signals());
+    }
     const auto bytes = std::filesystem::file_size(m_o.trace);
     nlohmann::json t = {{"file", m_o.trace},
                         {"gtkw", model::gtkw_path_for(m_o.trace)},
@@ -101,7 +128,9 @@ void run_recorders::finish(nlohmann::json& stats) {
                         {"rtl_traced", !m_rtl_vcd.empty()},
                         {"clamped", m_tracer->clamped_count()}};
     if (m_o.trace_trigger) {
-        t["trigger"] = {{"fired", m_tracer->triggered()},
+        t["trigger"] = {{"rtl_rerun", m_rerun_rtl && m_tracer->triggered()},
+                        {"rtl_rerun_error", rerun_error},
+                        {"fired", m_tracer->triggered()},
                         {"reason", m_tracer->trigger_reason()},
                         {"time_ns", ns(m_tracer->trigger_time_ps())}};
     }
@@ -120,6 +149,7 @@ void run_recorders::finish(nlohmann::json& stats) {
                       ns(m_tracer->trigger_time_ps()) / 1000, ns(m_tracer->window_from_ps()) / 1000,
                       ns(m_tracer->window_to_ps()) / 1000);
         m_summary = buf + m_tracer->trigger_reason();
+        if (!rerun_error.empty()) m_summary += " (RTL signals missing: " + rerun_error + ")";
     }
 }
 

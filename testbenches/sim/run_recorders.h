@@ -21,8 +21,9 @@ class run_recorders {
 public:
     // Before the platform exists: opens the outputs, so a bad path fails before the run.
     explicit run_recorders(const sim_options& o);
-    // Where the Verilated queue engine should write its VCD ("" for none).
+    // Where the Verilated queue engine should write its VCD ("" for none), and when.
     const std::string& rtl_vcd() const { return m_rtl_vcd; }
+    void set_rtl_trace_options(model::queue_engine_options& q) const;
     // Once the platform exists: installs the probes on its adapter.
     void attach(model::adapter& a);
     // A failure found outside the probes (lockstep mismatch, failed check) at time_ps.
@@ -40,6 +41,7 @@ private:
     std::unique_ptr<model::tracer> m_tracer;
     std::unique_ptr<model::adapter_spans> m_spans;
     std::string m_rtl_vcd;
+    bool m_rerun_rtl = false;  // triggered, RTL engine: re-run the window for the RTL's signals
     std::string m_summary;
     // The first work request: the first SQ doorbell, and the send and receive CQEs of the wr_id
     // that completes first after it (the window ./chio demo zooms on).

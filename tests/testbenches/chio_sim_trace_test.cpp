@@ -76,8 +76,25 @@ TEST(chio_sim_trace, triggered_capture_writes_the_window_around_an_injected_erro
     EXPECT_EQ(v.at(A + ".cqe.wr_id", t_ps), 250);
     // Hundreds of messages ran before the window; the file starts with their count, not at 1.
     EXPECT_GT(v.of(A + ".cqe.count").front().second, 400u);
-    // The RTL's signals are there and moving in the window.
+    // The RTL's signals come from a re-run of the window (the first run did not trace the
+    // RTL): it must be the same simulation, so each doorbell the model recorded in the window
+    // is taken on the RTL's db stream at once (within a few clocks: the RTL's stamps never go
+    // back, so they may trail the model's).
+    EXPECT_TRUE(j["trace"]["trigger"]["rtl_rerun"].get<bool>());
+    EXPECT_EQ(j["trace"]["trigger"]["rtl_rerun_error"], "");
     EXPECT_GT(v.of(QE + ".clk_i").size(), 10u);
+    std::vector<uint64_t> db_takes;
+    for (const auto& [t, valid] : v.of(QE + ".db_valid_i")) {
+        if (valid == 1) db_takes.push_back(t);
+    }
+    const auto& doorbells = v.of(A + ".pf0.doorbell.count");
+    ASSERT_GT(doorbells.size(), 1u);
+    ASSERT_EQ(db_takes.size(), doorbells.size() - 1)
+        << "one db transfer per doorbell after the first";
+    for (size_t i = 1; i < doorbells.size(); ++i) {
+        EXPECT_GE(db_takes[i - 1], doorbells[i].first);
+        EXPECT_LE(db_takes[i - 1], doorbells[i].first + 100000) << "doorbell " << i;
+    }
     EXPECT_TRUE(fs::exists(dir / "run.gtkw"));
 }
 

@@ -68,7 +68,7 @@ queue_engine_rtl::~queue_engine_rtl() {
 }
 
 void queue_engine_rtl::dump(uint64_t t) {
-    if (m_trace) m_trace->dump(t);
+    if (m_trace && t >= m_opt.trace_from_ps && t <= m_opt.trace_to_ps) m_trace->dump(t);
 }
 
 void queue_engine_rtl::tick() {

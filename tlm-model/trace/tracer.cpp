@@ -366,8 +366,9 @@ void tracer::write_output() {
         }
     }
     merge.set_filter(m_filter);
-    if (m_phase == phase::waiting) {
-        // Nothing was recorded (the window or the trigger never came): declarations only.
+    if (m_opt.triggered && m_phase == phase::waiting) {
+        // The trigger never came: declarations only. (A time window applies to merged files
+        // even when none of our own signals changed in it.)
         merge.set_window(UINT64_MAX, UINT64_MAX);
     } else {
         merge.set_window(m_from, m_to);
