@@ -84,7 +84,10 @@ bool parse_time_ps(const std::string& text, uint64_t& ps) {
         f = f * 10 + static_cast<uint64_t>(c - '0');
         div *= 10;
     }
-    ps = w * scale + f * scale / div;
+    // div <= scale, both powers of ten: the fraction scales exactly, without overflow.
+    const uint64_t fraction_ps = f * (scale / div);
+    if (w * scale > UINT64_MAX - fraction_ps) return false;
+    ps = w * scale + fraction_ps;
     return true;
 }
 
