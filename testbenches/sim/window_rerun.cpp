@@ -13,7 +13,8 @@ namespace chio::tb {
 std::string rerun_rtl_window(const sim_options& o, const std::string& rtl_scope, uint64_t from_ps,
                              uint64_t to_ps, const std::string& out_vcd) {
     const std::string ps = "ps";
-    // Every option that shapes the simulation, so the child runs the very same one.
+    // Every option that shapes the simulation, so the child runs the very same one (keep this
+    // list in step with sim_options; chio_sim_trace_test checks the RTL lines up with the model).
     std::vector<std::string> args = {"chio-sim",       o.scenario,
                                      "--seed",         std::to_string(o.seed),
                                      "--queue-engine", model::to_string(o.queue_engine),
