@@ -12,7 +12,13 @@ model::mac_address host_mac(unsigned i) {
 
 model::gid host_gid(unsigned i) { return model::ipv4_gid(0x0A000000u + i + 1); }
 
-topology::topology(const topology_params& p) {
+topology::topology(const topology_params& p) { build(p, nullptr); }
+
+topology::topology(const topology_params& p, const model::queue_engine_options& host0_qe) {
+    build(p, &host0_qe);
+}
+
+void topology::build(const topology_params& p, const model::queue_engine_options* host0_qe) {
     unsigned n = p.kind == topology_kind::loopback ? 1 : p.kind == topology_kind::pair ? 2 : p.hosts;
     if (n == 0) throw std::invalid_argument("topology: a star needs at least one host");
     if (!p.pcap.empty()) {
@@ -23,6 +29,7 @@ topology::topology(const topology_params& p) {
         platform_params hp = p.host;
         hp.adapter.port.mac = host_mac(i);
         hp.adapter.port.gid = host_gid(i);
+        if (i == 0 && host0_qe != nullptr) hp.adapter.qe_options = *host0_qe;
         m_hosts.push_back(std::make_unique<platform>(("host" + std::to_string(i)).c_str(), hp));
     }
     std::string why;

@@ -29,6 +29,9 @@ struct topology_params {
 class topology {
 public:
     explicit topology(const topology_params& p);
+    // As above, with host 0's queue-engine options replaced (e.g. the one host whose RTL is
+    // traced).
+    topology(const topology_params& p, const model::queue_engine_options& host0_qe);
     ~topology();
 
     unsigned size() const { return static_cast<unsigned>(m_hosts.size()); }
@@ -39,6 +42,8 @@ public:
     bool close();
 
 private:
+    void build(const topology_params& p, const model::queue_engine_options* host0_qe);
+
     std::vector<std::unique_ptr<platform>> m_hosts;
     std::unique_ptr<model::link> m_link;
     std::unique_ptr<model::eth_switch> m_switch;

@@ -114,7 +114,11 @@ loopback_result run_loopback(drv::bus& bus, const sim_options& o) {
             std::memset(rxp + slot * slot_size, 0, slot_size);
             drv::recv_wr rw;
             rw.wr_id = posted;
-            rw.sg_list[0] = {rx.bus + slot * slot_size, o.size, rx_lkey};
+            // --inject-error: a receive buffer too short for its message, so the receiver
+            // completes it with a length error and the QP goes to ERR (a known failure to
+            // capture in a triggered trace).
+            const uint32_t rx_len = posted == o.inject_error ? o.size / 2 : o.size;
+            rw.sg_list[0] = {rx.bus + slot * slot_size, rx_len, rx_lkey};
             rw.num_sge = 1;
             drv::send_wr sw;
             sw.wr_id = posted;

@@ -1,5 +1,6 @@
 #include "testbenches/scenarios/options.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 
@@ -17,7 +18,78 @@ bool parse_u64(const std::string& s, uint64_t max, uint64_t& out) {
     return true;
 }
 
+// Checks between options, once all are read; names the option that cannot hold.
+bool check_options(const sim_options& o, std::string& error) {
+    const bool windowed = o.trace_from_ps != 0 || o.trace_to_ps != UINT64_MAX;
+    if (o.trace_from_ps > o.trace_to_ps) {
+        error = "option --trace-to: " + std::to_string(o.trace_to_ps) +
+                " ps is before --trace-from " + std::to_string(o.trace_from_ps) + " ps";
+        return false;
+    }
+    if (o.trace_trigger && windowed) {
+        error =
+            "option --trace-trigger: cannot be combined with --trace-from/--trace-to (the "
+            "trigger chooses the window)";
+        return false;
+    }
+    if (o.trace.empty() && (windowed || o.trace_trigger || !o.trace_scope.empty())) {
+        error = "option --trace-from/--trace-to/--trace-scope/--trace-trigger: needs --trace FILE";
+        return false;
+    }
+    if (o.inject_error != UINT64_MAX && o.inject_error >= o.count) {
+        error = "option --inject-error: '" + std::to_string(o.inject_error) +
+                "' is not a message number below --count " + std::to_string(o.count);
+        return false;
+    }
+    if (o.inject_error != UINT64_MAX && o.size < 2) {
+        error = "option --inject-error: needs --size of at least 2 bytes, got " +
+                std::to_string(o.size);
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
+
+bool parse_time_ps(const std::string& text, uint64_t& ps) {
+    static const struct {
+        const char* unit;
+        uint64_t ps;
+    } units[] = {
+        {"ps", 1}, {"ns", 1000}, {"us", 1000000}, {"ms", 1000000000}, {"s", 1000000000000}};
+    size_t digits = 0;
+    while (digits < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[digits])) != 0 || text[digits] == '.')) {
+        ++digits;
+    }
+    const std::string number = text.substr(0, digits), unit = text.substr(digits);
+    if (number.empty() || number.front() == '.' || number.back() == '.' ||
+        number.find('.') != number.rfind('.')) {
+        return false;
+    }
+    uint64_t scale = unit.empty() ? 1 : 0;
+    for (const auto& u : units) {
+        if (unit == u.unit) scale = u.ps;
+    }
+    if (scale == 0) return false;
+    // Integer and fraction apart, so "2500ns" is exact and no double rounding creeps in.
+    const size_t dot = number.find('.');
+    const std::string whole = number.substr(0, dot);
+    const std::string frac = dot == std::string::npos ? "" : number.substr(dot + 1);
+    uint64_t w = 0;
+    if (!parse_u64(whole, UINT64_MAX / scale, w)) return false;
+    uint64_t f = 0, div = 1;
+    for (const char c : frac) {
+        if (div > scale) break;  // finer than a picosecond: dropped
+        f = f * 10 + static_cast<uint64_t>(c - '0');
+        div *= 10;
+    }
+    // div <= scale, both powers of ten: the fraction scales exactly, without overflow.
+    const uint64_t fraction_ps = f * (scale / div);
+    if (w * scale > UINT64_MAX - fraction_ps) return false;
+    ps = w * scale + fraction_ps;
+    return true;
+}
 
 const char* options_help() {
     return "Options (every scenario):\n"
@@ -26,6 +98,19 @@ const char* options_help() {
            "  --trace FILE             write a waveform (.fst or .vcd)\n"
            "  --stats FILE             write results as JSON (docs/stats.md)\n"
            "  --pcap FILE              write the fabric's traffic as a pcap (RoCEv2)\n"
+           "  --trace-from T           record the waveform from time T (10us, 2500ns, 1ms)\n"
+           "  --trace-to T             record the waveform up to time T\n"
+           "  --trace-scope PATTERNS   record only scopes matching the globs (comma-separated,\n"
+           "                           e.g. '*.cqe,*.queue_engine')\n"
+           "  --trace-trigger error    record only the window around the first error completion,\n"
+           "                           lockstep mismatch or failed check (ring buffer in memory)\n"
+           "  --trace-pre T            triggered: span kept before the error (default 10us)\n"
+           "  --trace-post T           triggered: span recorded after it (default 5us)\n"
+           "  --spans FILE             write commands, DMA, doorbells, CQEs, EQEs as "
+           "Chrome/Perfetto\n"
+           "                           trace-event JSON (open in ui.perfetto.dev)\n"
+           "  --stop-at T              stop the simulation at time T (chio-sim uses it to re-run\n"
+           "                           a triggered trace's window)\n"
            "  --quiet                  print only errors\n"
            "Options (traffic):\n"
            "  --count N                messages (pingpong: round trips) (default 64)\n"
@@ -33,7 +118,9 @@ const char* options_help() {
            "  --depth N                messages in flight, 1..1024 (default 16)\n"
            "  --hosts N                ud: hosts on the switch, 2..64 (default 3)\n"
            "  --events                 pingpong: sleep on completion events instead of polling\n"
-           "  --loss P                 link loss probability per frame, 0..1 (default 0)\n";
+           "  --loss P                 link loss probability per frame, 0..1 (default 0)\n"
+           "  --inject-error N         give message N a receive buffer of half its size, so it\n"
+           "                           completes with a length error (for triggered traces)\n";
 }
 
 bool parse_options(const std::vector<std::string>& args, sim_options& o, std::string& error) {
@@ -97,6 +184,40 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
                 return false;
             }
             o.stats = value;
+        } else if (name == "--trace-from" || name == "--trace-to" || name == "--trace-pre" ||
+                   name == "--trace-post" || name == "--stop-at") {
+            if (!parse_time_ps(value, v)) {
+                error = "option " + name + ": '" + value +
+                        "' is not a time (want a number with unit ps, ns, us, ms or s, e.g. 10us)";
+                return false;
+            }
+            (name == "--trace-from"  ? o.trace_from_ps
+             : name == "--trace-to"  ? o.trace_to_ps
+             : name == "--trace-pre" ? o.trace_pre_ps
+             : name == "--stop-at"   ? o.stop_at_ps
+                                     : o.trace_post_ps) = v;
+        } else if (name == "--trace-scope") {
+            if (value.empty() || value.find(",,") != std::string::npos || value.front() == ',' ||
+                value.back() == ',') {
+                error = "option --trace-scope: '" + value + "' has an empty pattern";
+                return false;
+            }
+            o.trace_scope = value;
+        } else if (name == "--trace-trigger") {
+            if (value != "error") {
+                error = "option --trace-trigger: '" + value + "' is not a trigger (want: error)";
+                return false;
+            }
+            o.trace_trigger = true;
+        } else if (name == "--spans") {
+            if (value.empty()) {
+                error = "option --spans: empty file name";
+                return false;
+            }
+            o.spans = value;
+        } else if (name == "--inject-error") {
+            if (!number(100000000)) return false;
+            o.inject_error = v;
         } else if (name == "--count") {
             if (!number(100000000)) return false;
             o.count = v;
@@ -136,7 +257,7 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
             return false;
         }
     }
-    return true;
+    return check_options(o, error);
 }
 
 }  // namespace chio::tb

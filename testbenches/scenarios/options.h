@@ -13,15 +13,25 @@ struct sim_options {
     std::string scenario;
     uint64_t seed = 1;
     model::queue_engine_kind queue_engine = model::queue_engine_kind::model;
-    std::string trace;     // waveform file (.fst or .vcd); empty: no trace
-    std::string stats;     // JSON results file; empty: none
-    uint64_t count = 64;   // messages
-    uint32_t size = 4096;  // bytes per message
-    uint32_t depth = 16;   // messages in flight
-    uint32_t hosts = 3;    // ud: hosts on the switch
-    bool events = false;   // pingpong: wait for completion events instead of polling
-    std::string pcap;      // fabric capture; empty: none
-    double loss = 0.0;     // link loss probability, per frame and direction
+    std::string trace;  // waveform file (.fst or .vcd); empty: no trace
+    std::string stats;  // JSON results file; empty: none
+    // Cheap recording (docs/waveforms.md): a window, a scope filter, or triggered capture.
+    uint64_t trace_from_ps = 0;
+    uint64_t trace_to_ps = UINT64_MAX;
+    std::string trace_scope;     // scope_filter patterns; empty: every scope
+    bool trace_trigger = false;  // --trace-trigger error: only the window around the first error
+    uint64_t trace_pre_ps = 10'000'000;  // triggered: span before the error
+    uint64_t trace_post_ps = 5'000'000;  // triggered: span after it
+    std::string spans;                   // Chrome/Perfetto trace-event JSON; empty: none
+    uint64_t inject_error = UINT64_MAX;  // loopback: message whose receive buffer is too short
+    uint64_t stop_at_ps = UINT64_MAX;    // stop the simulation here (a window's re-run)
+    uint64_t count = 64;                 // messages
+    uint32_t size = 4096;                // bytes per message
+    uint32_t depth = 16;                 // messages in flight
+    uint32_t hosts = 3;                  // ud: hosts on the switch
+    bool events = false;                 // pingpong: wait for completion events instead of polling
+    std::string pcap;                    // fabric capture; empty: none
+    double loss = 0.0;                   // link loss probability, per frame and direction
     bool quiet = false;
 };
 
@@ -30,5 +40,9 @@ struct sim_options {
 bool parse_options(const std::vector<std::string>& args, sim_options& o, std::string& error);
 
 const char* options_help();
+
+// Parses a simulated time with a unit ("10us", "2500ns", "1.5ms", "300ps", "2s"; a bare number
+// is picoseconds) into picoseconds. Returns false when the text is not such a time.
+bool parse_time_ps(const std::string& text, uint64_t& ps);
 
 }  // namespace chio::tb

@@ -8,13 +8,14 @@
 #include <stdexcept>
 #include <systemc>
 
-#include "cosim/topology.h"
+#include "cosim/platform.h"
 #include "testbenches/scenarios/loopback.h"
+#include "cosim/topology.h"
 #include "testbenches/scenarios/pingpong.h"
 #include "testbenches/scenarios/rdma.h"
 #include "testbenches/scenarios/ud.h"
-#include "tlm-model/trace/adapter_trace.h"
-#include "tlm-model/trace/tracer.h"
+#include "testbenches/sim/run_recorders.h"
+#include "tlm-model/trace/gtkw_writer.h"
 
 namespace chio::tb {
 
@@ -29,12 +30,7 @@ uint64_t sim_ps() {
 
 int run_scenario(const sim_options& o) {
     const auto wall0 = std::chrono::steady_clock::now();
-    std::unique_ptr<model::tracer> tr;
-    std::string rtl_vcd;
-    if (!o.trace.empty()) {
-        tr = std::make_unique<model::tracer>(o.trace);
-        if (o.queue_engine != model::queue_engine_kind::model) rtl_vcd = o.trace + ".rtl.vcd";
-    }
+    run_recorders rec(o);
     cosim::topology_params tp;
     tp.kind = o.scenario == "loopback" ? cosim::topology_kind::loopback
               : o.scenario == "ud"     ? cosim::topology_kind::star
@@ -45,15 +41,12 @@ int run_scenario(const sim_options& o) {
     tp.link.loss = o.loss;
     tp.host.adapter.qe_kind = o.queue_engine;
     tp.host.adapter.qe_options.now_ps = sim_ps;
-    // The first host's queue engine goes into the waveform (one RTL instance per trace).
-    tp.host.adapter.qe_options.trace_file = rtl_vcd;
-    auto topo = std::make_unique<cosim::topology>(tp);
-    if (tr) {
-        for (unsigned i = 0; i < topo->size(); ++i) {
-            model::attach_adapter_trace(topo->host(i).adapter, *tr,
-                                        "host" + std::to_string(i) + ".adapter0");
-        }
-    }
+    // Every host's queue engine would write the same RTL trace file: only host 0's is traced
+    // (the recorders watch host 0; docs/waveforms.md).
+    model::queue_engine_options traced = tp.host.adapter.qe_options;
+    rec.set_rtl_trace_options(traced);
+    auto topo = std::make_unique<cosim::topology>(tp, traced);
+    rec.attach(topo->host(0).adapter);
 
     scenario_result res;
     if (o.scenario == "loopback") {
@@ -67,13 +60,20 @@ int run_scenario(const sim_options& o) {
     }
     std::string sim_error;
     try {
-        sc_core::sc_start();
+        if (o.stop_at_ps != UINT64_MAX) {
+            sc_core::sc_start(sc_core::sc_time(static_cast<double>(o.stop_at_ps), sc_core::SC_PS));
+        } else {
+            sc_core::sc_start();
+        }
     } catch (const std::exception& e) {
         // A lockstep mismatch stops the run with its report.
         sim_error = e.what();
     }
     const double sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
-    if (!o.scenario.empty() && o.scenario != "loopback") res.finish();
+    // Wall time of the simulation alone, apart from writing the outputs at the end.
+    const double sim_wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    if (o.scenario != "loopback") res.finish();
     uint64_t compared = 0, mismatches = 0, cycles = 0;
     model::adapter_counters counters;
     model::transport_counters tc;
@@ -100,19 +100,25 @@ int run_scenario(const sim_options& o) {
         tc.duplicates += t.duplicates;
         tc.ud_dropped += t.ud_dropped;
     }
-    if (!topo->close()) res.fail("writing the pcap failed");
-    topo.reset();  // closes the RTL's VCD so it can be merged
-    if (tr) {
-        if (!rtl_vcd.empty()) tr->add_vcd(rtl_vcd);
-        tr->close();
-        if (!rtl_vcd.empty()) std::remove(rtl_vcd.c_str());
+    // A failure the probes did not see (a lockstep mismatch stops the run with an exception;
+    // a failed check is found by the scenario) opens a triggered trace's window.
+    if (!sim_error.empty()) {
+        rec.fail(sim_ps(), "simulation stopped: " + sim_error);
+    } else if (!res.error.empty() || mismatches != 0) {
+        rec.fail(sim_ps(), "scenario check failed: " + res.error);
     }
+    rec.end_of_simulation();
+    if (!topo->close()) res.fail("writing the pcap failed");
+    const unsigned hosts = topo->size();
+    topo.reset();  // closes the RTL's VCD so it can be merged
+    nlohmann::json j;
+    rec.finish(j);
+    if (o.stop_at_ps != UINT64_MAX) return 0;  // a window's re-run: only its trace matters
     const double wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     if (!sim_error.empty() && res.error.empty()) res.error = sim_error;
     const bool ok = res.ok && sim_error.empty() && mismatches == 0;
 
-    nlohmann::json j;
     j["scenario"] = o.scenario;
     j["seed"] = o.seed;
     j["queue_engine"] = model::to_string(o.queue_engine);
@@ -131,13 +137,12 @@ int run_scenario(const sim_options& o) {
     j["rtl_cycles"] = cycles;
     j["sim_time_ns"] = sim_ns;
     j["wall_s"] = wall_s;
+    j["sim_wall_s"] = sim_wall_s;
     j["slowdown"] = sim_ns > 0 ? wall_s / (sim_ns * 1e-9) : 0.0;
     j["wr_per_wall_s"] = wall_s > 0 ? static_cast<double>(res.sends) / wall_s : 0.0;
     j["per_opcode"] = res.per_opcode;
     j["figures"] = res.figures;
-    j["hosts"] = tp.kind == cosim::topology_kind::loopback ? 1u
-                 : tp.kind == cosim::topology_kind::pair   ? 2u
-                                                           : o.hosts;
+    j["hosts"] = hosts;
     j["transport"] = {{"retransmits", tc.retransmits},     {"timeouts", tc.timeouts},
                       {"rnr_naks_sent", tc.rnr_naks_sent}, {"seq_naks_sent", tc.seq_naks_sent},
                       {"acks_sent", tc.acks_sent},         {"duplicates", tc.duplicates},
@@ -185,8 +190,15 @@ int run_scenario(const sim_options& o) {
                         static_cast<unsigned long long>(tc.retransmits),
                         static_cast<unsigned long long>(tc.timeouts));
         }
-        if (!o.trace.empty()) std::printf("  waveform             %s\n", o.trace.c_str());
         if (!o.pcap.empty()) std::printf("  pcap                 %s\n", o.pcap.c_str());
+        if (!o.trace.empty()) {
+            std::printf("  waveform             %s (+ %s)\n", o.trace.c_str(),
+                        model::gtkw_path_for(o.trace).c_str());
+        }
+        if (!rec.summary().empty()) {
+            std::printf("  trace trigger        %s\n", rec.summary().c_str());
+        }
+        if (!o.spans.empty()) std::printf("  spans                %s\n", o.spans.c_str());
         if (!o.stats.empty()) std::printf("  stats                %s\n", o.stats.c_str());
         std::printf("  result               %s%s%s\n", ok ? "PASS" : "FAIL",
                     res.error.empty() ? "" : ": ", res.error.c_str());

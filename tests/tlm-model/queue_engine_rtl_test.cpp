@@ -43,14 +43,12 @@ TEST(queue_engine_rtl, vcd_time_follows_clock_and_now) {
     while (std::getline(lines, line)) {
         if (line.size() > 1 && line[0] == '#') stamps.push_back(std::stoull(line.substr(1)));
     }
-    ASSERT_GT(stamps.size(), 10u);
-    bool reached_now = false;
-    for (size_t i = 1; i < stamps.size(); ++i) {
-        EXPECT_GT(stamps[i], stamps[i - 1]);
-        if (stamps[i] >= now) reached_now = true;
-    }
-    EXPECT_TRUE(reached_now);
-    EXPECT_EQ(stamps[2] - stamps[0], 4000u);  // reset clocks: one clock_ps apart
+    // Power-on reset and RAM clearing are not traced: the first traced clock is at the model's
+    // time, and the clocks of one batch follow it one clock_ps apart.
+    ASSERT_GE(stamps.size(), 4u);
+    EXPECT_EQ(stamps[0], now);
+    for (size_t i = 1; i < stamps.size(); ++i) EXPECT_GT(stamps[i], stamps[i - 1]);
+    EXPECT_EQ(stamps[2] - stamps[0], 4000u);
     std::remove(path.c_str());
 }
 

@@ -57,6 +57,8 @@ public:
     queue_engine& engine() { return *m_qe; }
     adapter_probes& probes() { return m_core.probes; }
     void set_dma_probe(dma_probe p) { m_dma_probe = std::move(p); }
+    // The DMA probe slot itself, for observers that add to it (tlm-model/trace/probe_chain.h).
+    dma_probe& dma_probe_slot() { return m_dma_probe; }
     bool fatal() const { return m_fatal; }
     port& net() { return m_port; }
     const transport_counters& transport() const { return m_qp.counters(); }

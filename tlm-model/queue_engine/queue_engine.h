@@ -171,6 +171,11 @@ struct queue_engine_options {
     // Current simulated time in picoseconds, for trace time stamps. The RTL runs in batches
     // inside zero-time calls; its trace time is max(last + clock, now()) so it never goes back.
     std::function<uint64_t()> now_ps;
+    // Trace only clocks stamped in [trace_from_ps, trace_to_ps]: recording a window costs
+    // nothing outside it. Verilator's first dump writes every signal, so the window opens with
+    // the values current at its start.
+    uint64_t trace_from_ps = 0;
+    uint64_t trace_to_ps = UINT64_MAX;
 };
 
 std::unique_ptr<queue_engine> make_queue_engine(queue_engine_kind k,

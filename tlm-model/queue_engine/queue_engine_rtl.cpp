@@ -61,6 +61,11 @@ queue_engine_rtl::queue_engine_rtl(const queue_engine_options& opt)
         }
         tick();
     }
+    // Reset and RAM clearing are power-on, before simulated time starts: they are not dumped,
+    // and the RTL's trace clock restarts so its first traced cycle lines up with the model's time
+    // (otherwise the clearing cycles would put every later RTL change microseconds ahead).
+    m_initialized = true;
+    m_traced_any = false;
 }
 
 // Verilator 5.006 registers and erases a model's scopes through the calling thread's current
@@ -82,7 +87,9 @@ queue_engine_rtl::~queue_engine_rtl() {
 }
 
 void queue_engine_rtl::dump(uint64_t t) {
-    if (m_trace) m_trace->dump(t);
+    if (m_trace && m_initialized && t >= m_opt.trace_from_ps && t <= m_opt.trace_to_ps) {
+        m_trace->dump(t);
+    }
 }
 
 void queue_engine_rtl::tick() {

@@ -65,6 +65,7 @@ private:
     uint64_t m_cycles = 0;
     uint64_t m_last_t = 0;
     bool m_traced_any = false;
+    bool m_initialized = false;  // reset and RAM clearing done (not traced)
 
     bool m_have_deq_resp = false;
     qe_deq_resp m_deq_resp;

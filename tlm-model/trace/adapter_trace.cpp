@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "tlm-model/trace/probe_chain.h"
+
 namespace chio::model {
 
 namespace {
@@ -24,9 +26,8 @@ struct signals {
 
 void attach_adapter_trace(adapter& a, tracer& t, const std::string& prefix) {
     auto s = std::make_shared<signals>();
-    const std::string db = prefix + ".pf0.doorbell", dma = prefix + ".dma",
-                      cqe = prefix + ".cqe", eqe = prefix + ".eqe", qp = prefix + ".qp",
-                      cmd = prefix + ".cmd";
+    const std::string db = prefix + ".pf0.doorbell", dma = prefix + ".dma", cqe = prefix + ".cqe",
+                      eqe = prefix + ".eqe", qp = prefix + ".qp", cmd = prefix + ".cmd";
     s->db_count = t.add(db, "count", 32);
     s->db_fn = t.add(db, "fn", 8);
     s->db_wqid = t.add(db, "wqid", 16);
@@ -57,14 +58,14 @@ void attach_adapter_trace(adapter& a, tracer& t, const std::string& prefix) {
 
     tracer* tp = &t;
     adapter_probes& p = a.probes();
-    p.doorbell = [s, tp](uint16_t fn, uint16_t wqid, uint16_t pi) {
+    chain_probe(p.doorbell, [s, tp](uint16_t fn, uint16_t wqid, uint16_t pi) {
         const uint64_t ts = now_ps();
         tp->set(s->db_fn, fn, ts);
         tp->set(s->db_wqid, wqid, ts);
         tp->set(s->db_pi, pi, ts);
         tp->set(s->db_count, ++s->db, ts);
-    };
-    p.cqe = [s, tp](uint32_t cqn, const spec::cqe& c) {
+    });
+    chain_probe(p.cqe, [s, tp](uint32_t cqn, const spec::cqe& c) {
         const uint64_t ts = now_ps();
         tp->set(s->cqe_cqn, cqn, ts);
         tp->set(s->cqe_qpn, c.qpn, ts);
@@ -73,41 +74,42 @@ void attach_adapter_trace(adapter& a, tracer& t, const std::string& prefix) {
         tp->set(s->cqe_wr_id, c.wr_id, ts);
         tp->set(s->cqe_len, c.byte_len, ts);
         tp->set(s->cqe_count, ++s->cqe, ts);
-    };
-    p.eqe = [s, tp](uint32_t eqn, const spec::eqe& e) {
+    });
+    chain_probe(p.eqe, [s, tp](uint32_t eqn, const spec::eqe& e) {
         const uint64_t ts = now_ps();
         tp->set(s->eqe_eqn, eqn, ts);
         tp->set(s->eqe_type, e.type, ts);
         tp->set(s->eqe_data, e.data, ts);
         tp->set(s->eqe_count, ++s->eqe, ts);
-    };
-    p.qp_state = [s, tp](uint32_t qpn, spec::qp_state st) {
+    });
+    chain_probe(p.qp_state, [s, tp](uint32_t qpn, spec::qp_state st) {
         const uint64_t ts = now_ps();
         tp->set(s->qp_qpn, qpn, ts);
         tp->set(s->qp_state, static_cast<uint64_t>(st), ts);
-    };
-    p.command = [s, tp](uint16_t opcode, uint8_t status) {
+    });
+    chain_probe(p.command, [s, tp](uint16_t opcode, uint8_t status) {
         const uint64_t ts = now_ps();
         tp->set(s->cmd_opcode, opcode, ts);
         tp->set(s->cmd_status, status, ts);
         tp->set(s->cmd_count, ++s->cmd, ts);
-    };
-    a.set_dma_probe([s, tp](uint16_t, bool write, uint64_t addr, uint64_t len, bool ok) {
-        const uint64_t ts = now_ps();
-        if (!ok) {
-            tp->set(s->dma_fail, ++s->fail, ts);
-            return;
-        }
-        if (write) {
-            tp->set(s->wr_addr, addr, ts);
-            tp->set(s->wr_len, len, ts);
-            tp->set(s->wr_count, ++s->wr, ts);
-        } else {
-            tp->set(s->rd_addr, addr, ts);
-            tp->set(s->rd_len, len, ts);
-            tp->set(s->rd_count, ++s->rd, ts);
-        }
     });
+    chain_probe(a.dma_probe_slot(),
+                [s, tp](uint16_t, bool write, uint64_t addr, uint64_t len, bool ok) {
+                    const uint64_t ts = now_ps();
+                    if (!ok) {
+                        tp->set(s->dma_fail, ++s->fail, ts);
+                        return;
+                    }
+                    if (write) {
+                        tp->set(s->wr_addr, addr, ts);
+                        tp->set(s->wr_len, len, ts);
+                        tp->set(s->wr_count, ++s->wr, ts);
+                    } else {
+                        tp->set(s->rd_addr, addr, ts);
+                        tp->set(s->rd_len, len, ts);
+                        tp->set(s->rd_count, ++s->rd, ts);
+                    }
+                });
 }
 
 }  // namespace chio::model

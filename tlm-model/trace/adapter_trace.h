@@ -2,6 +2,7 @@
 // that mirror the model: <prefix>.pf<N>.doorbell, <prefix>.dma, <prefix>.cqe, <prefix>.eqe,
 // <prefix>.qp, <prefix>.cmd. Each event sets the value signals and increments a `count` signal,
 // so every event shows as a change even when values repeat. docs/traces.md lists the signals.
+// The probes are added to any already installed (probe_chain.h), so other observers may share them.
 #pragma once
 
 #include <string>

@@ -91,6 +91,10 @@ void vcd_merge::add_var(const std::vector<std::string>& scope, const std::string
         throw std::runtime_error("VCD merge: " + origin + " declares " + path + name +
                                  ", which another source already declares");
     }
+    const size_t space = reference.find(' ');
+    std::string range = space == std::string::npos ? "" : reference.substr(space + 1);
+    range.erase(0, range.find_first_not_of(' '));
+    m_signals.push_back({path.empty() ? "" : path.substr(0, path.size() - 1), name, range, width});
     node->vars.push_back("$var " + type + " " + std::to_string(width) + " " + code + " " +
                          reference + " $end");
 }
@@ -104,33 +108,93 @@ std::string vcd_merge::fresh_code() {
     return code;
 }
 
-void vcd_merge::add_source(const std::string& path, bool has_header) {
+void vcd_merge::add_source(const std::string& path, bool has_header,
+                           const std::string& scope_prefix) {
+    const std::vector<std::string> prefix =
+        scope_prefix.empty() ? std::vector<std::string>{} : split_scope(scope_prefix);
     source src;
     src.path = path;
     src.reader = std::make_unique<vcd_reader>(path, has_header);
     src.renumbered = has_header;
     for (const vcd_var& v : src.reader->vars()) {
-        auto [it, fresh] = src.codes.try_emplace(v.id);
-        if (fresh) {
-            it->second = fresh_code();
+        std::vector<std::string> scope = v.scope;
+        if (!prefix.empty()) {
+            scope = prefix;
+            if (v.scope.size() > 1) {
+                scope.insert(scope.end(), v.scope.begin() + 1, v.scope.end());
+            }
         }
-        add_var(v.scope, v.type, v.width, it->second, v.reference, path);
+        std::string dotted;
+        for (const std::string& part : scope) {
+            dotted += (dotted.empty() ? "" : ".") + part;
+        }
+        if (!m_filter.keeps(dotted)) {
+            src.codes.try_emplace(v.id);  // known but not written, unless an alias is kept
+            continue;
+        }
+        std::string& code = src.codes[v.id];
+        if (code.empty()) {
+            code = fresh_code();
+        }
+        add_var(scope, v.type, v.width, code, v.reference, path);
     }
     m_sources.push_back(std::move(src));
 }
 
-void vcd_merge::advance(source& src, uint64_t& clamped) {
-    uint64_t t = 0;
+// Reads the source's next block into src.changes, clamping its time to the previous block's.
+bool vcd_merge::read_block(source& src, uint64_t& t, uint64_t& clamped) {
     if (!src.reader->next_block(t, src.changes)) {
-        src.live = false;
-        return;
+        return false;
     }
     if (t < src.time) {
         ++clamped;
         t = src.time;
     }
     src.time = t;
-    src.live = true;
+    return true;
+}
+
+// Makes the source's next in-window block current (src.time, src.changes), or marks it done.
+// Blocks before the window only update src.before; the first block at or after `from` is held
+// back while the values of src.before are handed out as a block at `from`.
+void vcd_merge::advance(source& src, uint64_t& clamped) {
+    if (src.held) {
+        src.held = false;
+        src.time = src.held_time;
+        src.changes.swap(src.held_changes);
+        src.live = src.time <= m_to;
+        return;
+    }
+    uint64_t t = 0;
+    for (;;) {
+        if (!read_block(src, t, clamped)) {
+            src.live = false;
+            break;
+        }
+        if (t >= m_from || !src.renumbered) {
+            src.live = true;
+            break;
+        }
+        for (const vcd_change& c : src.changes) {
+            src.before[c.id] = c.value;
+        }
+    }
+    if (!src.before.empty() && m_from != UINT64_MAX) {
+        if (src.live) {
+            src.held = true;
+            src.held_time = t;
+            src.held_changes.swap(src.changes);
+        }
+        src.changes.clear();
+        for (const auto& [id, value] : src.before) {
+            src.changes.push_back({value, id});
+        }
+        src.before.clear();
+        src.time = m_from;
+        src.live = true;
+        return;
+    }
+    src.live = src.live && t <= m_to;
 }
 
 uint64_t vcd_merge::write() {
@@ -184,6 +248,9 @@ uint64_t vcd_merge::write() {
                             throw std::runtime_error("VCD merge: " + s.path +
                                                      ": value change for undeclared code '" + c.id +
                                                      "'");
+                        }
+                        if (it->second.empty()) {
+                            continue;  // a var the scope filter left out
                         }
                         code = &it->second;
                     }

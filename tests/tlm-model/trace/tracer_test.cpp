@@ -223,6 +223,42 @@ TEST(tracer, merges_a_verilator_vcd_by_time_with_renumbered_codes) {
     EXPECT_EQ(vcd.times, (std::vector<uint64_t>{0, 1000, 1500, 2000, 3000, 5000}));
 }
 
+TEST(tracer, nests_a_merged_vcd_below_a_scope_prefix_in_place_of_its_top) {
+    const fs::path dir = test_dir();
+    write_file(dir / "qe.vcd", VERILATOR_VCD);
+    const fs::path out = dir / "run.vcd";
+    {
+        tracer t(out.string());
+        auto db = t.add("host0.adapter0.pf0", "doorbell", 1);
+        t.add_vcd((dir / "qe.vcd").string(), "host0.adapter0.queue_engine");
+        t.set(db, 1, 1000);
+        t.close();
+    }
+    const parsed_vcd vcd = parse_vcd(out);
+    // One hierarchy: the file's top (TOP) is replaced by the prefix, its children hang below.
+    EXPECT_EQ(vcd.scopes,
+              (std::vector<std::string>{"host0", "host0.adapter0", "host0.adapter0.pf0",
+                                        "host0.adapter0.queue_engine",
+                                        "host0.adapter0.queue_engine.chio_queue_engine"}));
+    EXPECT_EQ(vcd.widths.at("host0.adapter0.queue_engine.q_o"), 8u);
+    EXPECT_EQ(vcd.of("host0.adapter0.queue_engine.clk_i"),
+              (changes{{0, 0}, {1000, 1}, {1500, 0}, {3000, 1}}));
+    EXPECT_EQ(vcd.of("host0.adapter0.queue_engine.chio_queue_engine.q_o"),
+              (changes{{0, 0}, {1000, 3}, {3000, 9}}));
+    EXPECT_EQ(vcd.of("host0.adapter0.pf0.doorbell"), (changes{{1000, 1}}));
+    EXPECT_EQ(vcd.codes.count("TOP.clk_i"), 0u);
+}
+
+TEST(tracer, rejects_a_bad_scope_prefix_naming_it) {
+    tracer t((test_dir() / "run.vcd").string());
+    try {
+        t.add_vcd("qe.vcd", "host0..qe");
+        FAIL() << "accepted a bad prefix";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("'host0..qe'"), std::string::npos) << e.what();
+    }
+}
+
 TEST(tracer, scales_a_merged_vcd_timescale_to_picoseconds) {
     const fs::path dir = test_dir();
     write_file(dir / "ns.vcd",

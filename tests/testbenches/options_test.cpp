@@ -1,0 +1,81 @@
+// chio-sim's option parsing: times with units, and recording options that cannot hold.
+#include "testbenches/scenarios/options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace chio::tb {
+namespace {
+
+TEST(options, parses_times_with_units_exactly) {
+    uint64_t ps = 0;
+    ASSERT_TRUE(parse_time_ps("10us", ps));
+    EXPECT_EQ(ps, 10000000u);
+    ASSERT_TRUE(parse_time_ps("2500ns", ps));
+    EXPECT_EQ(ps, 2500000u);
+    ASSERT_TRUE(parse_time_ps("1.5ms", ps));
+    EXPECT_EQ(ps, 1500000000u);
+    ASSERT_TRUE(parse_time_ps("23.797655us", ps));
+    EXPECT_EQ(ps, 23797655u);
+    ASSERT_TRUE(parse_time_ps("300ps", ps));
+    EXPECT_EQ(ps, 300u);
+    ASSERT_TRUE(parse_time_ps("42", ps));  // bare: picoseconds
+    EXPECT_EQ(ps, 42u);
+    ASSERT_TRUE(parse_time_ps("2s", ps));
+    EXPECT_EQ(ps, 2000000000000u);
+    ASSERT_TRUE(parse_time_ps("1.123456789012s", ps));
+    EXPECT_EQ(ps, 1123456789012u);
+    ASSERT_TRUE(parse_time_ps("1.0000000000009s", ps));  // below a picosecond: dropped
+    EXPECT_EQ(ps, 1000000000000u);
+    for (const char* bad :
+         {"", "us", "10 us", "10xs", "-5us", ".5us", "5.us", "1.2.3ns", "99999999999999999999s"}) {
+        EXPECT_FALSE(parse_time_ps(bad, ps)) << bad;
+    }
+}
+
+TEST(options, takes_the_recording_options) {
+    sim_options o;
+    std::string err;
+    ASSERT_TRUE(parse_options({"loopback", "--trace", "x.fst", "--trace-from", "10us",
+                               "--trace-to=20us", "--trace-scope", "*.cqe", "--spans", "s.json"},
+                              o, err))
+        << err;
+    EXPECT_EQ(o.trace_from_ps, 10000000u);
+    EXPECT_EQ(o.trace_to_ps, 20000000u);
+    EXPECT_EQ(o.trace_scope, "*.cqe");
+    EXPECT_EQ(o.spans, "s.json");
+    o = {};
+    ASSERT_TRUE(
+        parse_options({"loopback", "--trace", "x.fst", "--trace-trigger", "error", "--trace-pre",
+                       "2us", "--trace-post", "1us", "--count", "10", "--inject-error", "9"},
+                      o, err))
+        << err;
+    EXPECT_TRUE(o.trace_trigger);
+    EXPECT_EQ(o.trace_pre_ps, 2000000u);
+    EXPECT_EQ(o.trace_post_ps, 1000000u);
+    EXPECT_EQ(o.inject_error, 9u);
+}
+
+TEST(options, refuses_recording_options_that_cannot_hold_naming_the_option) {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"loopback", "--trace", "x.vcd", "--trace-from", "20us", "--trace-to", "10us"},
+         "--trace-to"},
+        {{"loopback", "--trace", "x.vcd", "--trace-trigger", "error", "--trace-from", "1us"},
+         "--trace-trigger"},
+        {{"loopback", "--trace-scope", "*.cqe"}, "--trace-scope"},
+        {{"loopback", "--size", "1", "--inject-error", "0"}, "--inject-error"},
+        {{"loopback", "--spans", ""}, "--spans"},
+    };
+    for (const auto& [args, option] : cases) {
+        sim_options o;
+        std::string err;
+        EXPECT_FALSE(parse_options(args, o, err)) << option;
+        EXPECT_NE(err.find(option), std::string::npos) << err;
+        EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+    }
+}
+
+}  // namespace
+}  // namespace chio::tb
