@@ -143,6 +143,11 @@ module chio_qe_wq_lanes
   logic [2:0] prev_we_q;
   addr_t      prev_addr_d_q, prev_addr_q_q, prev_addr_k_q;
   logic db_fire, deq_ok;
+  // Ring sizes as wires: Verilator 5.006 evaluates a function called inside a cover property
+  // after the cover itself (a stale value), so covers use no function calls.
+  logic [INDEX_BITS:0] size_d, size_q;
+  assign size_d = ring_size(d_nxt.log_size);
+  assign size_q = ring_size(dw_q.log_size);
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       prev_we_q <= '0;
@@ -161,13 +166,13 @@ module chio_qe_wq_lanes
   assign deq_ok = fire_i && deq_resp_o && deq_resp_data_o.status == QE_ST_OK;
   // Full: an accepted doorbell fills the ring (pi - ci == size).
   c_wq_full: cover property (@(posedge clk_i) disable iff (!rst_ni)
-      db_fire && d_we && {1'b0, idx_t'(d_nxt.pi - kw_d.ci)} == ring_size(d_nxt.log_size));
+      db_fire && d_we && {1'b0, idx_t'(d_nxt.pi - kw_d.ci)} == size_d);
   // Empty: a dequeue finds nothing (EMPTY).
   c_wq_empty: cover property (@(posedge clk_i) disable iff (!rst_ni)
       fire_i && deq_resp_o && deq_resp_data_o.status == QE_ST_EMPTY);
   // Ring wrap: a dequeue takes the ring's last slot; the next one wraps to slot 0.
   c_wq_wrap: cover property (@(posedge clk_i) disable iff (!rst_ni)
-      deq_ok && (({1'b0, q_nxt.fetch} & (ring_size(dw_q.log_size) - 1'b1)) == '0));
+      deq_ok && (({1'b0, q_nxt.fetch} & (size_q - 1'b1)) == '0));
   // Back to back on one queue, same lane, consecutive clocks (state from the forwarding register).
   c_db_back_to_back: cover property (@(posedge clk_i) disable iff (!rst_ni)
       db_fire && prev_we_q[D] && prev_addr_d_q == addr_d);
