@@ -92,8 +92,13 @@ TEST(transport_status, loc_len_err_ud_datagram_larger_than_mtu) {
         w.remote_qkey = t.opt.qkey;
         ASSERT_EQ(t.post_send(t.a, w), 0);
         expect_status(t, t.a, Q::send, 1, cqe_status::LOC_LEN_ERR);
-        // IBA 10.8.3: a UD send-queue error moves the QP to SQE or ERR; either way the receive
-        // stays outstanding until the test flushes it by moving the receiver to ERR.
+        // A UD send error stops only the send queue: the sender is in SQE (IBA 10.3.1), and
+        // SQE -> RTS makes it usable again.
+        spec::cmd::query_qp_out qa{};
+        ASSERT_TRUE(t.a.qp->query(t.a.dev->cmd(), qa).ok());
+        EXPECT_EQ(qa.state, static_cast<uint32_t>(qp_state::SQE));
+        ASSERT_TRUE(t.modify(t.a, qp_state::RTS, spec::qp_attr::STATE).ok());
+        // The receive stays outstanding until the test flushes it by moving the receiver to ERR.
         ASSERT_TRUE(t.modify(t.b, qp_state::ERR, spec::qp_attr::STATE).ok());
         expect_status(t, t.b, Q::recv, 100, cqe_status::WR_FLUSH_ERR);
         t.expect_exactly_once();

@@ -50,7 +50,7 @@ void qp_engine::on_transition(uint32_t qpn, qp_state from, qp_state to) {
         t.req.rnr_left = static_cast<uint32_t>(pk::QP_TIMERS_RNR_RETRY.get(q->attrs.timers));
     }
     m_core.collect();
-    if (to == qp_state::ERR) m_core.request_flush(qpn);
+    if (to == qp_state::ERR || to == qp_state::SQE) m_core.request_flush(qpn);
     if (to == qp_state::RTS && q->parked) {
         q->parked = false;
         m_core.work.push_back(sq_wqid(qpn));
@@ -89,6 +89,13 @@ void qp_engine::on_cq_error(uint32_t cqn) {
             to_error(qpn);
         }
     }
+}
+
+void qp_engine::to_send_queue_error(uint32_t qpn) {
+    qp_ctx* q = m_core.ctx.qp(qpn);
+    if (q == nullptr || q->state != qp_state::RTS) return;
+    q->state = qp_state::SQE;
+    on_transition(qpn, qp_state::RTS, qp_state::SQE);
 }
 
 void qp_engine::to_error(uint32_t qpn) {
@@ -135,7 +142,15 @@ void qp_engine::complete(uint32_t qpn, uint16_t index, const spec::send_wqe& w, 
     }
     m_core.qe->deq_commit({sq_wqid(qpn)});
     m_core.collect();
-    if (error && st != cqe_status::WR_FLUSH_ERR) to_error(qpn);
+    if (error && st != cqe_status::WR_FLUSH_ERR) {
+        // A send error on a UD QP stops only its send queue (SQE: receives go on; IBA 10.3.1,
+        // 11.6.2); on RC the whole QP goes to ERR.
+        if (q->type == spec::qp_type::UD) {
+            to_send_queue_error(qpn);
+        } else {
+            to_error(qpn);
+        }
+    }
 }
 
 void qp_engine::complete_front(uint32_t qpn, cqe_status st) {
@@ -164,7 +179,8 @@ void qp_engine::send_thread() {
         const uint32_t qpn = wqid / 2u;
         qp_ctx* q = m_core.ctx.qp(qpn);
         if (q == nullptr) continue;
-        if (q->state != qp_state::RTS && q->state != qp_state::ERR) {
+        if (q->state != qp_state::RTS && q->state != qp_state::ERR &&
+            q->state != qp_state::SQE) {
             q->parked = true;  // resumes on the move to RTS
             continue;
         }
@@ -211,7 +227,9 @@ void qp_engine::flush(uint32_t qpn) {
     for (const bool recv : {false, true}) {
         for (;;) {
             qp_ctx* q = live(qpn);
-            if (q == nullptr || q->state != qp_state::ERR) return;
+            // SQE flushes the send queue only; ERR flushes both.
+            if (q == nullptr || (q->state != qp_state::ERR && q->state != qp_state::SQE)) return;
+            if (recv && q->state == qp_state::SQE) return;
             uint16_t wqid = recv ? recv_wqid(qpn, q->srqn) : sq_wqid(qpn);
             uint16_t index = 0;
             if (recv && s.in_send) {

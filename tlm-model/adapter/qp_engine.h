@@ -98,6 +98,7 @@ private:
     void complete_front(uint32_t qpn, spec::cqe_status st);
     void flush(uint32_t qpn);
     void to_error(uint32_t qpn);
+    void to_send_queue_error(uint32_t qpn);
     qp_ctx* live(uint32_t qpn);
     uint32_t mtu_bytes(const qp_ctx& q) const;
 

@@ -141,7 +141,7 @@ void qp_engine::process_wqe(uint32_t qpn, uint16_t index) {
         fail(w, cqe_status::LOC_QP_OP_ERR);
         return;
     }
-    if (q->state == qp_state::ERR) {
+    if (q->state == qp_state::ERR || q->state == qp_state::SQE) {
         complete(qpn, index, w, cqe_status::WR_FLUSH_ERR, 0);
         return;
     }

@@ -298,7 +298,8 @@ void qp_engine::on_ud(uint32_t qpn, const roce_packet& p) {
     // Datagrams to a QP that cannot take them, with the wrong Q_Key, or with no receive WQE
     // posted are silently dropped and counted (IBA 9.8.3, 10.2.5).
     if (q == nullptr || q->type != spec::qp_type::UD ||
-        (q->state != qp_state::RTR && q->state != qp_state::RTS) || p.deth.qkey != q->attrs.qkey) {
+        (q->state != qp_state::RTR && q->state != qp_state::RTS && q->state != qp_state::SQE) ||
+        p.deth.qkey != q->attrs.qkey) {
         ++m_tc.ud_dropped;
         return;
     }
