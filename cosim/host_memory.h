@@ -7,6 +7,8 @@
 // is charged by the PCIe link model in the root complex, not here.
 #pragma once
 
+#include <tlm_utils/simple_target_socket.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -14,7 +16,6 @@
 #include <memory>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 #include <vector>
 
 namespace chio::cosim {

@@ -4,8 +4,8 @@
 
 namespace chio::cosim {
 
-using sc_core::sc_time;
 using sc_core::SC_NS;
+using sc_core::sc_time;
 
 sc_time pcie_link::occupy(sc_time& free_at, sc_time at, uint64_t len, uint32_t chunk,
                           uint32_t overhead, uint64_t& counter) {
@@ -28,8 +28,8 @@ sc_time pcie_link::upstream_read(sc_time at, uint64_t len) {
     // down. The measured round trip already includes one request and its completion; the link
     // occupancy adds queueing behind other traffic in either direction.
     const uint64_t reqs = len == 0 ? 1 : (len + m_p.mrrs - 1) / m_p.mrrs;
-    const sc_time req_done = occupy(m_up_free, at, 0, 1, static_cast<uint32_t>(reqs) *
-                                    m_p.req_overhead, m_bytes_up);
+    const sc_time req_done =
+        occupy(m_up_free, at, 0, 1, static_cast<uint32_t>(reqs) * m_p.req_overhead, m_bytes_up);
     // The latency fit holds up to the largest measured size; bytes beyond it stream at the
     // completion goodput (overlapping requests), not at the fit's 0.29 ns/B (27.6 Gb/s), which
     // would cap every long DMA read far below the link.
@@ -48,8 +48,8 @@ sc_time pcie_link::upstream_read(sc_time at, uint64_t len) {
                                    m_p.read_rtt_per_byte_ns * static_cast<double>(fit) + rest_ns,
                                static_cast<double>(waves) * wave_ns),
                       SC_NS);
-    const sc_time cpl_done = occupy(m_down_free, req_done, len, m_p.mps, m_p.cpl_overhead,
-                                    m_bytes_down);
+    const sc_time cpl_done =
+        occupy(m_down_free, req_done, len, m_p.mps, m_p.cpl_overhead, m_bytes_down);
     return std::max(at + rtt, cpl_done) - at;
 }
 

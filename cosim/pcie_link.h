@@ -23,16 +23,16 @@
 namespace chio::cosim {
 
 struct pcie_link_params {
-    double tlp_rate_gbps = 113.7;         // per direction, after encoding and DLLP overhead
-    uint32_t mps = 256;                   // max payload size (bytes)
-    uint32_t mrrs = 512;                  // max read request size (bytes)
-    uint32_t req_overhead = 24;           // bytes per request TLP (memory write / read request)
-    uint32_t cpl_overhead = 20;           // bytes per completion-with-data TLP
-    double read_rtt_base_ns = 520.0;      // DMA read round trip, fixed part
-    double read_rtt_per_byte_ns = 0.29;   // DMA read round trip, per byte
-    uint32_t read_rtt_fit_bytes = 2048;   // largest read the round-trip fit was measured for
-    uint32_t max_read_tags = 32;          // outstanding non-posted read requests
-    double one_way_ns = 260.0;            // posted write / MMIO one-way latency
+    double tlp_rate_gbps = 113.7;        // per direction, after encoding and DLLP overhead
+    uint32_t mps = 256;                  // max payload size (bytes)
+    uint32_t mrrs = 512;                 // max read request size (bytes)
+    uint32_t req_overhead = 24;          // bytes per request TLP (memory write / read request)
+    uint32_t cpl_overhead = 20;          // bytes per completion-with-data TLP
+    double read_rtt_base_ns = 520.0;     // DMA read round trip, fixed part
+    double read_rtt_per_byte_ns = 0.29;  // DMA read round trip, per byte
+    uint32_t read_rtt_fit_bytes = 2048;  // largest read the round-trip fit was measured for
+    uint32_t max_read_tags = 32;         // outstanding non-posted read requests
+    double one_way_ns = 260.0;           // posted write / MMIO one-way latency
 };
 
 class pcie_link {

@@ -10,11 +10,12 @@
 // - Timing is annotated on the transaction's delay; the initiator waits for it.
 #pragma once
 
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
 #include <cstdint>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "cosim/interrupt_controller.h"
 #include "cosim/pcie_link.h"

@@ -7,8 +7,8 @@
 
 namespace chio::cosim {
 
-using sc_core::sc_time;
 using sc_core::SC_NS;
+using sc_core::sc_time;
 
 sc_bus::sc_bus(root_complex& rc, host_memory& mem, interrupt_controller& irq,
                const sc_bus_params& p)

@@ -16,9 +16,9 @@
 namespace chio::cosim {
 
 struct sc_bus_params {
-    uint16_t fn = 0;              // function this bus speaks for (routing id)
-    double relax_ns = 50.0;       // time one polling iteration takes (a CPU cache-miss poll)
-    uint64_t bar_base = 0;        // where the OS places this function's BAR0 (0: MMIO_BASE)
+    uint16_t fn = 0;         // function this bus speaks for (routing id)
+    double relax_ns = 50.0;  // time one polling iteration takes (a CPU cache-miss poll)
+    uint64_t bar_base = 0;   // where the OS places this function's BAR0 (0: MMIO_BASE)
 };
 
 class sc_bus final : public drv::bus {

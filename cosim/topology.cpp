@@ -6,9 +6,7 @@
 
 namespace chio::cosim {
 
-model::mac_address host_mac(unsigned i) {
-    return model::mac_from_u64(0x02C410000000ull + i + 1);
-}
+model::mac_address host_mac(unsigned i) { return model::mac_from_u64(0x02C410000000ull + i + 1); }
 
 model::gid host_gid(unsigned i) { return model::ipv4_gid(0x0A000000u + i + 1); }
 
@@ -19,7 +17,9 @@ topology::topology(const topology_params& p, const model::queue_engine_options& 
 }
 
 void topology::build(const topology_params& p, const model::queue_engine_options* host0_qe) {
-    unsigned n = p.kind == topology_kind::loopback ? 1 : p.kind == topology_kind::pair ? 2 : p.hosts;
+    unsigned n = p.kind == topology_kind::loopback ? 1
+                 : p.kind == topology_kind::pair   ? 2
+                                                   : p.hosts;
     if (n == 0) throw std::invalid_argument("topology: a star needs at least one host");
     if (!p.pcap.empty()) {
         m_pcap = std::make_unique<model::pcap_writer>();
@@ -47,8 +47,10 @@ void topology::build(const topology_params& p, const model::queue_engine_options
         if (!m_link->configure(p.link, &why)) throw std::invalid_argument("link: " + why);
         const model::link_pair lp =
             model::connect(*m_link, m_hosts[0]->adapter.net(), m_hosts[1]->adapter.net());
-        m_hosts[0]->adapter.net().set_wire([a = lp.a](model::packet_ptr pkt) { a.send(std::move(pkt)); });
-        m_hosts[1]->adapter.net().set_wire([b = lp.b](model::packet_ptr pkt) { b.send(std::move(pkt)); });
+        m_hosts[0]->adapter.net().set_wire(
+            [a = lp.a](model::packet_ptr pkt) { a.send(std::move(pkt)); });
+        m_hosts[1]->adapter.net().set_wire(
+            [b = lp.b](model::packet_ptr pkt) { b.send(std::move(pkt)); });
         if (m_pcap) m_link->set_pcap(m_pcap.get());
     } else {
         m_switch = std::make_unique<model::eth_switch>("switch", n, p.seed);
@@ -56,7 +58,8 @@ void topology::build(const topology_params& p, const model::queue_engine_options
             const model::eth_attachment at =
                 m_switch->connect(i, m_hosts[i]->adapter.net(), host_mac(i), p.link, &why);
             if (!at.attached()) throw std::invalid_argument("switch: " + why);
-            m_hosts[i]->adapter.net().set_wire([at](model::packet_ptr pkt) { at.send(std::move(pkt)); });
+            m_hosts[i]->adapter.net().set_wire(
+                [at](model::packet_ptr pkt) { at.send(std::move(pkt)); });
         }
         if (m_pcap) m_switch->set_pcap(m_pcap.get());
     }

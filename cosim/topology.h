@@ -36,7 +36,7 @@ public:
 
     unsigned size() const { return static_cast<unsigned>(m_hosts.size()); }
     platform& host(unsigned i) { return *m_hosts.at(i); }
-    model::link* wire() { return m_link.get(); }  // pair only
+    model::link* wire() { return m_link.get(); }                   // pair only
     model::eth_switch* fabric_switch() { return m_switch.get(); }  // star only
     // Flushes and closes the pcap; false when writing it failed.
     bool close();

@@ -81,10 +81,10 @@ int completion_queue::poll(spec::cqe* wc, int max) {
 
 void completion_queue::arm(bool solicited_only) {
     if (!m_valid) return;
-    m_bus.mmio_write64(m_db_page + db::CQ_DB,
-                       db::CQ_DB_CQN.make(m_cqn) | db::CQ_DB_CI.make(m_ci & 0xFFFF) |
-                           db::CQ_DB_ARM.make(1) |
-                           db::CQ_DB_SOLICITED.make(solicited_only ? 1 : 0));
+    m_bus.mmio_write64(m_db_page + db::CQ_DB, db::CQ_DB_CQN.make(m_cqn) |
+                                                  db::CQ_DB_CI.make(m_ci & 0xFFFF) |
+                                                  db::CQ_DB_ARM.make(1) |
+                                                  db::CQ_DB_SOLICITED.make(solicited_only ? 1 : 0));
 }
 
 }  // namespace chio::drv

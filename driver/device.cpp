@@ -44,8 +44,8 @@ bool device::enumerate() {
     if (cfg::BAR0_MEM_TYPE_64.get(type) != 2) return fail("BAR0 is not a 64-bit BAR");
     m_bus.cfg_write(cfg::BAR0, 0xFFFFFFFFu, 4);
     m_bus.cfg_write(cfg::BAR1, 0xFFFFFFFFu, 4);
-    const uint64_t mask = (uint64_t{m_bus.cfg_read(cfg::BAR1, 4)} << 32) |
-                          (m_bus.cfg_read(cfg::BAR0, 4) & ~0xFull);
+    const uint64_t mask =
+        (uint64_t{m_bus.cfg_read(cfg::BAR1, 4)} << 32) | (m_bus.cfg_read(cfg::BAR0, 4) & ~0xFull);
     const uint64_t size = ~mask + 1;
     if (mask == 0 || (size & (size - 1)) != 0) return fail("BAR0 size mask invalid: " + hex(mask));
     m_bar0 = m_bus.bar_window(0, size);
@@ -141,9 +141,15 @@ bool device::probe() {
 
 void device::handle(const spec::eqe& e) {
     switch (static_cast<spec::eqe_type>(e.type)) {
-        case spec::eqe_type::COMPLETION: m_cq_events.insert(e.data); break;
-        case spec::eqe_type::CMD_DONE: m_cmd_done.insert(e.data); break;
-        default: m_async.push_back(e); break;
+        case spec::eqe_type::COMPLETION:
+            m_cq_events.insert(e.data);
+            break;
+        case spec::eqe_type::CMD_DONE:
+            m_cmd_done.insert(e.data);
+            break;
+        default:
+            m_async.push_back(e);
+            break;
     }
 }
 
@@ -184,8 +190,8 @@ bool device::retire(const spec::cqe& c) {
 }
 
 std::unique_ptr<completion_queue> device::create_cq(unsigned log_size, cmd_result& r) {
-    auto cq = std::make_unique<completion_queue>(
-        m_bus, db_page(0), [this](const spec::cqe& c) { return retire(c); });
+    auto cq = std::make_unique<completion_queue>(m_bus, db_page(0),
+                                                 [this](const spec::cqe& c) { return retire(c); });
     r = cq->create(*m_cmd, log_size, m_async_eq->eqn());
     if (!r.ok()) return nullptr;
     return cq;

@@ -47,8 +47,7 @@ cmd_result event_queue::create(command_channel& c, unsigned log_size, unsigned v
 cmd_result event_queue::destroy(command_channel& c) {
     cmd::destroy_eq_in in{};
     in.eqn = m_eqn;
-    const cmd_result r =
-        c.exec(cmd::opcode::DESTROY_EQ, &in, cmd::DESTROY_EQ_IN_SIZE, nullptr, 0);
+    const cmd_result r = c.exec(cmd::opcode::DESTROY_EQ, &in, cmd::DESTROY_EQ_IN_SIZE, nullptr, 0);
     if (r.ok()) m_valid = false;
     return r;
 }
@@ -69,8 +68,8 @@ bool event_queue::poll(spec::eqe& out) {
 
 void event_queue::arm() {
     if (!m_valid) return;
-    const uint64_t v = db::EQ_DB_EQN.make(m_eqn) | db::EQ_DB_CI.make(m_ci & 0xFFFF) |
-                       db::EQ_DB_ARM.make(1);
+    const uint64_t v =
+        db::EQ_DB_EQN.make(m_eqn) | db::EQ_DB_CI.make(m_ci & 0xFFFF) | db::EQ_DB_ARM.make(1);
     m_bus.mmio_write64(m_db_page + db::EQ_DB, v);
 }
 

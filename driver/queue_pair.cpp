@@ -73,12 +73,13 @@ cmd_result queue_pair::modify(command_channel& c, qp_state state, uint32_t attr_
     in.access_flags = v.access_flags;
     in.qkey = v.qkey;
     namespace pk = spec::packed;
-    in.timers = static_cast<uint32_t>(
-        pk::QP_TIMERS_TIMEOUT.make(v.timeout) | pk::QP_TIMERS_RETRY_CNT.make(v.retry_cnt) |
-        pk::QP_TIMERS_RNR_RETRY.make(v.rnr_retry) |
-        pk::QP_TIMERS_MIN_RNR_TIMER.make(v.min_rnr_timer));
-    in.rd_atomic = static_cast<uint32_t>(pk::QP_RD_ATOMIC_MAX_RD_ATOMIC.make(v.max_rd_atomic) |
-                                         pk::QP_RD_ATOMIC_MAX_DEST_RD_ATOMIC.make(v.max_dest_rd_atomic));
+    in.timers = static_cast<uint32_t>(pk::QP_TIMERS_TIMEOUT.make(v.timeout) |
+                                      pk::QP_TIMERS_RETRY_CNT.make(v.retry_cnt) |
+                                      pk::QP_TIMERS_RNR_RETRY.make(v.rnr_retry) |
+                                      pk::QP_TIMERS_MIN_RNR_TIMER.make(v.min_rnr_timer));
+    in.rd_atomic =
+        static_cast<uint32_t>(pk::QP_RD_ATOMIC_MAX_RD_ATOMIC.make(v.max_rd_atomic) |
+                              pk::QP_RD_ATOMIC_MAX_DEST_RD_ATOMIC.make(v.max_dest_rd_atomic));
     in.dest_mac = v.dest_mac;
     in.dest_gid_hi = v.dest_gid_hi;
     in.dest_gid_lo = v.dest_gid_lo;
@@ -111,8 +112,8 @@ cmd_result queue_pair::destroy(command_channel& c) {
 int queue_pair::post_send(const send_wr& wr, bool ring_doorbell) {
     // Sends are legal in RTS and SQD, and in ERR where the device flushes them (catalogue C12,
     // C13); everything else is refused before anything is written.
-    if (!m_valid || (m_state != qp_state::RTS && m_state != qp_state::SQD &&
-                     m_state != qp_state::ERR)) {
+    if (!m_valid ||
+        (m_state != qp_state::RTS && m_state != qp_state::SQD && m_state != qp_state::ERR)) {
         return EINVAL;
     }
     const bool inl = (wr.flags & spec::wqe_flags::INLINE) != 0;
@@ -171,14 +172,16 @@ void queue_pair::ring_sq() {
     auto* rec = static_cast<spec::db_record*>(m_dbrec.cpu);
     rec->sq_pi = m_sq_pi;
     m_bus.barrier(barrier_kind::to_device);
-    m_bus.mmio_write64(m_db_page + db::SQ_DB, db::SQ_DB_QPN.make(m_qpn) | db::SQ_DB_PI.make(m_sq_pi));
+    m_bus.mmio_write64(m_db_page + db::SQ_DB,
+                       db::SQ_DB_QPN.make(m_qpn) | db::SQ_DB_PI.make(m_sq_pi));
 }
 
 void queue_pair::ring_rq() {
     auto* rec = static_cast<spec::db_record*>(m_dbrec.cpu);
     rec->rq_pi = m_rq_pi;
     m_bus.barrier(barrier_kind::to_device);
-    m_bus.mmio_write64(m_db_page + db::RQ_DB, db::RQ_DB_QPN.make(m_qpn) | db::RQ_DB_PI.make(m_rq_pi));
+    m_bus.mmio_write64(m_db_page + db::RQ_DB,
+                       db::RQ_DB_QPN.make(m_qpn) | db::RQ_DB_PI.make(m_rq_pi));
 }
 
 bool queue_pair::retire_send(uint16_t wqe_index) {

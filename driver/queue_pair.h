@@ -56,7 +56,7 @@ struct qp_attr_values {
     uint32_t port = 1;
     uint32_t access_flags = 0;
     uint32_t qkey = 0;
-    uint32_t timeout = 14;        // 4.096 us << 14 = 67 ms
+    uint32_t timeout = 14;  // 4.096 us << 14 = 67 ms
     uint32_t retry_cnt = 7;
     uint32_t rnr_retry = 7;       // 7: retry for ever
     uint32_t min_rnr_timer = 12;  // 0.64 ms (IBA table 45)

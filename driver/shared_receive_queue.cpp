@@ -10,7 +10,8 @@ namespace chio::drv {
 namespace cmd = spec::cmd;
 namespace db = spec::bar0::db;
 
-shared_receive_queue::shared_receive_queue(bus& b, uint64_t db_page) : m_bus(b), m_db_page(db_page) {}
+shared_receive_queue::shared_receive_queue(bus& b, uint64_t db_page)
+    : m_bus(b), m_db_page(db_page) {}
 
 shared_receive_queue::~shared_receive_queue() {
     m_bus.dma_free(m_ring);
@@ -48,7 +49,8 @@ cmd_result shared_receive_queue::create(command_channel& c, uint32_t pd, unsigne
 cmd_result shared_receive_queue::destroy(command_channel& c) {
     cmd::destroy_srq_in in{};
     in.srqn = m_srqn;
-    const cmd_result r = c.exec(cmd::opcode::DESTROY_SRQ, &in, cmd::DESTROY_SRQ_IN_SIZE, nullptr, 0);
+    const cmd_result r =
+        c.exec(cmd::opcode::DESTROY_SRQ, &in, cmd::DESTROY_SRQ_IN_SIZE, nullptr, 0);
     if (r.ok()) m_valid = false;
     return r;
 }
@@ -68,7 +70,8 @@ int shared_receive_queue::post_recv(const recv_wr& wr) {
     ++m_pi;
     static_cast<spec::db_record*>(m_dbrec.cpu)->rq_pi = m_pi;
     m_bus.barrier(barrier_kind::to_device);
-    m_bus.mmio_write64(m_db_page + db::SRQ_DB, db::SRQ_DB_SRQN.make(m_srqn) | db::SRQ_DB_PI.make(m_pi));
+    m_bus.mmio_write64(m_db_page + db::SRQ_DB,
+                       db::SRQ_DB_SRQN.make(m_srqn) | db::SRQ_DB_PI.make(m_pi));
     return 0;
 }
 

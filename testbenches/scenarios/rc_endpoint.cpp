@@ -33,7 +33,8 @@ bool rc_endpoint::open(drv::bus& b, const rc_endpoint_options& o) {
         error = "no host memory for the buffer";
         return false;
     }
-    const uint32_t access = af::LOCAL_WRITE | af::REMOTE_WRITE | af::REMOTE_READ | af::REMOTE_ATOMIC;
+    const uint32_t access =
+        af::LOCAL_WRITE | af::REMOTE_WRITE | af::REMOTE_READ | af::REMOTE_ATOMIC;
     if (!dev->reg_mr(pd, buf.bus, buf.size, buf.bus, access, lkey, rkey).ok()) {
         error = "REG_MR failed";
         return false;

@@ -18,7 +18,7 @@ struct rc_endpoint_options {
     unsigned sq_log = 8;
     unsigned rq_log = 8;
     uint64_t buffer_bytes = 1 << 20;
-    uint32_t timeout = 10;       // ACK timeout code: 4.096 us << 10 = 4.2 ms
+    uint32_t timeout = 10;  // ACK timeout code: 4.096 us << 10 = 4.2 ms
     uint32_t retry_cnt = 7;
     uint32_t rnr_retry = 7;
     uint32_t min_rnr_timer = 1;  // 10 us

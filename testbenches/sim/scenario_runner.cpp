@@ -9,8 +9,8 @@
 #include <systemc>
 
 #include "cosim/platform.h"
-#include "testbenches/scenarios/loopback.h"
 #include "cosim/topology.h"
+#include "testbenches/scenarios/loopback.h"
 #include "testbenches/scenarios/pingpong.h"
 #include "testbenches/scenarios/rdma.h"
 #include "testbenches/scenarios/ud.h"

@@ -119,8 +119,9 @@ TEST(bad_input, illegal_qp_transition_changes_nothing) {
         ASSERT_TRUE(qp);
         drv::qp_attr_values v;
         v.access_flags = 0x5;
-        ASSERT_TRUE(qp->modify(dev.cmd(), spec::qp_state::INIT, a::STATE | a::PORT | a::ACCESS_FLAGS, v)
-                        .ok());
+        ASSERT_TRUE(
+            qp->modify(dev.cmd(), spec::qp_state::INIT, a::STATE | a::PORT | a::ACCESS_FLAGS, v)
+                .ok());
         cmd::query_qp_out before{};
         ASSERT_TRUE(qp->query(dev.cmd(), before).ok());
 
@@ -144,7 +145,8 @@ TEST(bad_input, illegal_qp_transition_changes_nothing) {
 
         cmd::query_qp_out after{};
         ASSERT_TRUE(qp->query(dev.cmd(), after).ok());
-        EXPECT_EQ(std::memcmp(&before, &after, sizeof(before)), 0) << "a failed modify changed the QP";
+        EXPECT_EQ(std::memcmp(&before, &after, sizeof(before)), 0)
+            << "a failed modify changed the QP";
         EXPECT_EQ(after.state, static_cast<uint32_t>(spec::qp_state::INIT));
         EXPECT_EQ(after.access_flags, 0x5u);
         EXPECT_TRUE(dev.destroy_qp(*qp).ok());

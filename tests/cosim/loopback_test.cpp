@@ -1,9 +1,10 @@
 // The first IO channel end to end: driver -> doorbell -> WQE fetch -> queue engine -> payload
 // DMA -> delivery -> CQEs -> driver, in each queue-engine mode, every byte verified.
+#include "testbenches/scenarios/loopback.h"
+
 #include <gtest/gtest.h>
 
 #include "support/platform_fixture.h"
-#include "testbenches/scenarios/loopback.h"
 
 namespace chio {
 namespace {
@@ -15,8 +16,8 @@ void expect_clean_loopback(model::queue_engine_kind k, uint64_t count, uint32_t 
     o.depth = 8;
     o.seed = 7;
     tb::loopback_result r;
-    auto plat = test::run_driver([&](drv::bus& b, cosim::platform&) { r = tb::run_loopback(b, o); },
-                                 k);
+    auto plat =
+        test::run_driver([&](drv::bus& b, cosim::platform&) { r = tb::run_loopback(b, o); }, k);
     EXPECT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.sends, count);
     EXPECT_EQ(r.expected, 2 * count);
@@ -44,7 +45,9 @@ TEST(loopback, send_lockstep) {
 TEST(loopback, many_small_messages_wrap_rings_lockstep) {
     expect_clean_loopback(model::queue_engine_kind::lockstep, 2500, 13);
 }
-TEST(loopback, zero_length_message) { expect_clean_loopback(model::queue_engine_kind::model, 4, 0); }
+TEST(loopback, zero_length_message) {
+    expect_clean_loopback(model::queue_engine_kind::model, 4, 0);
+}
 
 }  // namespace
 }  // namespace chio

@@ -24,8 +24,8 @@ TEST(register_walk, every_register_resets_and_behaves_as_declared) {
     test::run_driver([](drv::bus& b, cosim::platform&) {
         const uint64_t bar = enumerate(b);
         // Power-on: READY rises after the reset time.
-        for (int i = 0; i < 1000 && !reg::DEV_STATUS_READY.get(b.mmio_read32(bar + reg::DEV_STATUS));
-             ++i) {
+        for (int i = 0;
+             i < 1000 && !reg::DEV_STATUS_READY.get(b.mmio_read32(bar + reg::DEV_STATUS)); ++i) {
             b.relax();
         }
         for (const auto& r : spec::bar0::REGISTERS) {

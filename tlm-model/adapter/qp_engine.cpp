@@ -179,8 +179,7 @@ void qp_engine::send_thread() {
         const uint32_t qpn = wqid / 2u;
         qp_ctx* q = m_core.ctx.qp(qpn);
         if (q == nullptr) continue;
-        if (q->state != qp_state::RTS && q->state != qp_state::ERR &&
-            q->state != qp_state::SQE) {
+        if (q->state != qp_state::RTS && q->state != qp_state::ERR && q->state != qp_state::SQE) {
             q->parked = true;  // resumes on the move to RTS
             continue;
         }

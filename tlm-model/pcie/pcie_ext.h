@@ -15,10 +15,10 @@ namespace chio::model {
 enum class tlp_kind : uint8_t { cfg, mem, msi };
 
 struct pcie_ext : tlm::tlm_extension<pcie_ext> {
-    uint16_t fn = 0;      // function number within the device: 0 = PF, 1.. = VF
-    uint16_t rid = 0;     // requester id: bus << 8 | devfn
+    uint16_t fn = 0;   // function number within the device: 0 = PF, 1.. = VF
+    uint16_t rid = 0;  // requester id: bus << 8 | devfn
     tlp_kind kind = tlp_kind::mem;
-    uint8_t tag = 0;      // non-posted request tag (DMA reads)
+    uint8_t tag = 0;  // non-posted request tag (DMA reads)
     bool poisoned = false;
 
     tlm::tlm_extension_base* clone() const override { return new pcie_ext(*this); }
