@@ -1,5 +1,7 @@
 #include "cosim/platform.h"
 
+#include <cstdlib>
+
 namespace chio::cosim {
 
 namespace {
@@ -7,7 +9,22 @@ namespace {
 unsigned g_running_drivers = 0;
 }  // namespace
 
-platform::platform(sc_core::sc_module_name name, const platform_params& p)
+namespace {
+// CHIO_QUEUE_ENGINE=model|rtl|lockstep overrides every platform's queue engine, so a whole
+// test suite can be run in lockstep (docs/rtl.md). Unset or unknown: the caller's choice.
+platform_params with_env_override(platform_params p) {
+    if (const char* e = std::getenv("CHIO_QUEUE_ENGINE")) {
+        model::queue_engine_kind k;
+        if (model::parse_queue_engine_kind(e, k)) p.adapter.qe_kind = k;
+    }
+    return p;
+}
+}  // namespace
+
+platform::platform(sc_core::sc_module_name name, const platform_params& p_in)
+    : platform(name, with_env_override(p_in), 0) {}
+
+platform::platform(sc_core::sc_module_name name, const platform_params& p, int)
     : sc_module(name),
       mem("mem", p.dram_size),
       irq("irq"),

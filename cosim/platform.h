@@ -39,6 +39,8 @@ public:
     model::adapter adapter;
 
 private:
+    platform(sc_core::sc_module_name name, const platform_params& p, int);  // after the override
+
     std::vector<std::unique_ptr<sc_bus>> m_buses;
 };
 
