@@ -134,6 +134,34 @@ struct qp_ctx {
     // A send-queue work token arrived while the QP could not send (INIT, RTR, SQD): it is held
     // here and handed back to the scheduler when the QP enters RTS.
     bool parked = false;
+    // QoS within the owning function (docs/virtualization.md): the QP's weight among the
+    // function's QPs, and its rate limit in Mb/s (0: unlimited).
+    uint32_t qos_weight = 1;
+    uint64_t rate_limit_mbps = 0;
+};
+
+// Limits the PF's manager sets on a function (0 in a field: no limit beyond the device's).
+struct function_quota {
+    uint32_t qps = 0, cqs = 0, eqs = 0, mrs = 0, pds = 0, srqs = 0, ahs = 0;
+};
+
+// What the PF's manager assigns to each function, and what the device counts for it. Function 0
+// is the PF; function n (1..TotalVFs) is VF n-1 (routing id = PF's + First VF Offset + (n-1) *
+// VF Stride, with offset = stride = 1).
+struct function_ctx {
+    bool enabled = false;  // the PF always; a VF while VF Enable is set and NumVFs > its index
+    function_quota quota;
+    // Egress identity: packets this function sends must carry this source MAC and GID (spoof
+    // check); incoming packets for this MAC are delivered to it.
+    mac_address mac{};
+    gid gid_value{};
+    bool spoof_check = true;
+    // QoS among functions: minimum share as a weight, and a cap in Mb/s (0: uncapped).
+    uint32_t qos_weight = 1;
+    uint64_t max_rate_mbps = 0;
+    // Statistics (per VF, as the manager reads them).
+    uint64_t tx_packets = 0, tx_bytes = 0, rx_packets = 0, rx_bytes = 0;
+    uint64_t tx_dropped = 0, rx_dropped = 0, errors = 0;
 };
 
 // Work-queue and completion-ring ids in the queue engine (see queue_engine.h).
@@ -161,6 +189,8 @@ struct device_contexts {
     std::vector<mr_ctx> mrs = std::vector<mr_ctx>(spec::limits::MAX_MR);
     std::vector<ah_ctx> ahs = std::vector<ah_ctx>(spec::limits::MAX_AH);
     std::vector<srq_ctx> srqs = std::vector<srq_ctx>(spec::limits::MAX_SRQ);
+    // Indexed by function number (0 = PF); sized by the adapter to 1 + TotalVFs.
+    std::vector<function_ctx> fns = std::vector<function_ctx>(1);
 
     qp_ctx* qp(uint32_t qpn) { return qpn < qps.size() && qps[qpn].valid ? &qps[qpn] : nullptr; }
     cq_ctx* cq(uint32_t cqn) { return cqn < cqs.size() && cqs[cqn].valid ? &cqs[cqn] : nullptr; }
@@ -168,6 +198,7 @@ struct device_contexts {
     pd_ctx* pd(uint32_t n) { return n < pds.size() && pds[n].valid ? &pds[n] : nullptr; }
     ah_ctx* ah(uint32_t n) { return n < ahs.size() && ahs[n].valid ? &ahs[n] : nullptr; }
     srq_ctx* srq(uint32_t n) { return n < srqs.size() && srqs[n].valid ? &srqs[n] : nullptr; }
+    function_ctx* function(uint16_t fn) { return fn < fns.size() ? &fns[fn] : nullptr; }
     // The MR a key names, when the key's index and variant both match a valid registration.
     mr_ctx* mr(uint32_t key) {
         const uint32_t i = mr_key_index(key);
@@ -175,12 +206,15 @@ struct device_contexts {
         return &mrs[i];
     }
     // MR variants survive a reset of the contexts, so a key from before a reset never matches
-    // a registration after it (catalogue E5, invariant 16).
+    // a registration after it (catalogue E5, invariant 16). A device reset also resets every
+    // function's assignment (a PF reset disables its VFs); the number of functions stays.
     void clear() {
         std::vector<uint8_t> variants(mrs.size());
         for (size_t i = 0; i < mrs.size(); ++i) variants[i] = mrs[i].variant;
+        const size_t nfns = fns.size();
         *this = device_contexts();
         for (size_t i = 0; i < mrs.size(); ++i) mrs[i].variant = variants[i];
+        fns.assign(nfns, function_ctx{});
     }
 };
 
