@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "chio/spec/spec.h"
 #include "cosim/address_map.h"
 #include "tlm-model/pcie/pcie_ext.h"
 
@@ -46,12 +47,66 @@ void sc_bus::transact(bool cfg, bool write, uint64_t addr, void* data, unsigned 
 
 uint32_t sc_bus::cfg_read(uint32_t offset, unsigned size) {
     uint32_t v = 0;
+    if (m_p.fn != 0 && vf_cfg_read(offset, size, v)) return v;
     transact(true, false, offset, &v, size);
     return size == 4 ? v : (v & ((1u << (8 * size)) - 1));
 }
 
 void sc_bus::cfg_write(uint32_t offset, uint32_t value, unsigned size) {
+    if (m_p.fn != 0 && vf_cfg_write(offset, value, size)) return;
     transact(true, true, offset, &value, size);
+}
+
+uint32_t sc_bus::pf_cfg_read(uint32_t offset, unsigned size) {
+    const uint16_t fn = m_p.fn;
+    m_p.fn = 0;
+    uint32_t v = 0;
+    transact(true, false, offset, &v, size);
+    m_p.fn = fn;
+    return size == 4 ? v : (v & ((1u << (8 * size)) - 1));
+}
+
+namespace {
+namespace cfgr = spec::pci::cfg;
+namespace sr = spec::pci::sriov_cap;
+constexpr uint64_t VF_BAR_BYTES = uint64_t{1} << spec::pci::BAR0_SIZE_LOG2;
+// The BAR's type bits as the PF's VF BAR0 reports them (64-bit, prefetchable).
+constexpr uint32_t VF_BAR_TYPE = static_cast<uint32_t>(
+    cfgr::BAR0_MEM_TYPE_64.make(spec::pci::BAR_MEM_TYPE_64) | cfgr::BAR0_PREFETCHABLE.make(1));
+}  // namespace
+
+bool sc_bus::vf_cfg_read(uint32_t offset, unsigned size, uint32_t& value) {
+    const uint32_t ids_end = cfgr::DEVICE_ID + cfgr::DEVICE_ID_BYTES;
+    if (offset < ids_end) {
+        // Vendor id of the PF; device id from the PF's SR-IOV capability (as Linux does).
+        const uint32_t dev = pf_cfg_read(spec::pci::EXT_CAP_OFFSET + sr::VF_DEVICE_ID, 2);
+        const uint32_t ids = pf_cfg_read(cfgr::VENDOR_ID, 2) | dev << 16;
+        value = (ids >> (8 * offset)) & (size == 4 ? ~0u : (1u << (8 * size)) - 1);
+        return true;
+    }
+    if (offset == cfgr::BAR0 && size == 4) {
+        value = static_cast<uint32_t>(m_vf_bar_shadow) | VF_BAR_TYPE;
+        return true;
+    }
+    if (offset == cfgr::BAR1 && size == 4) {
+        value = static_cast<uint32_t>(m_vf_bar_shadow >> 32);
+        return true;
+    }
+    return false;
+}
+
+bool sc_bus::vf_cfg_write(uint32_t offset, uint32_t value, unsigned size) {
+    // The emulated BAR keeps the bits a BAR of the VF's size would keep.
+    const uint64_t mask = ~(VF_BAR_BYTES - 1);
+    if (offset == cfgr::BAR0 && size == 4) {
+        m_vf_bar_shadow = ((m_vf_bar_shadow & ~0xFFFFFFFFull) | value) & mask;
+        return true;
+    }
+    if (offset == cfgr::BAR1 && size == 4) {
+        m_vf_bar_shadow = ((m_vf_bar_shadow & 0xFFFFFFFFull) | uint64_t{value} << 32) & mask;
+        return true;
+    }
+    return false;
 }
 
 uint32_t sc_bus::mmio_read32(uint64_t addr) {
@@ -78,6 +133,14 @@ void sc_bus::mmio_write_block(uint64_t addr, const void* data, size_t len) {
 }
 
 uint64_t sc_bus::bar_window(unsigned, uint64_t size) {
+    if (m_p.fn != 0) {
+        // A VF's BAR is where the PF's manager placed the VF BARs.
+        const uint32_t base = spec::pci::EXT_CAP_OFFSET;
+        const uint64_t vf_bar0 = (uint64_t{pf_cfg_read(base + sr::VF_BAR1, 4)} << 32 |
+                                  pf_cfg_read(base + sr::VF_BAR0, 4)) &
+                                 ~(VF_BAR_BYTES - 1);
+        return vf_bar0 + uint64_t{m_p.fn - 1u} * VF_BAR_BYTES;
+    }
     // Natural alignment, as the PCI BAR sizing rules require.
     const uint64_t base = (m_next_bar + size - 1) & ~(size - 1);
     m_next_bar = base + size;

@@ -4,6 +4,12 @@
 //
 // Contract: every method must be called from a SystemC thread process. DMA buffers live in host
 // memory; their CPU pointers stay valid for the simulation's lifetime.
+//
+// A bus for a VF (fn > 0) plays the part the host OS plays for a VF (Linux's PCI core, VFIO's
+// config emulation): a VF's Vendor/Device ID and BAR registers read 0/FFFFh in hardware, so this
+// bus presents the PF's vendor id and the VF device id from the PF's SR-IOV capability, emulates
+// BAR0 sizing with the VF BAR size, and bar_window() returns the VF's BAR0 address (PF's VF BAR0
+// + (fn - 1) * size). Every other access goes to the VF's own config space and BAR.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +54,10 @@ private:
     // One transaction; reads of a failed access return all ones, as PCIe does for a UR.
     void transact(bool cfg, bool write, uint64_t addr, void* data, unsigned len);
     uint32_t msi_data(unsigned n) const { return (static_cast<uint32_t>(m_p.fn) << 16) | n; }
+    // VF config emulation (see the contract above); false when the access is not emulated.
+    bool vf_cfg_read(uint32_t offset, unsigned size, uint32_t& value);
+    bool vf_cfg_write(uint32_t offset, uint32_t value, unsigned size);
+    uint32_t pf_cfg_read(uint32_t offset, unsigned size);
 
     root_complex& m_rc;
     host_memory& m_mem;
@@ -55,6 +65,7 @@ private:
     sc_bus_params m_p;
     uint64_t m_next_bar = 0;
     uint64_t m_mmio_errors = 0;
+    uint64_t m_vf_bar_shadow = 0;  // what the driver last wrote to the emulated BAR0/BAR1
 };
 
 }  // namespace chio::cosim

@@ -35,7 +35,10 @@ uint64_t device::db_page(unsigned n) const {
 bool device::enumerate() {
     const uint32_t vendor = m_bus.cfg_read(cfg::VENDOR_ID, 2);
     const uint32_t dev = m_bus.cfg_read(cfg::DEVICE_ID, 2);
-    if (vendor != spec::pci::VENDOR_ID || dev != spec::pci::DEVICE_ID) {
+    // The same driver runs on the PF and on a VF (each on its own bus); the manager API
+    // (driver/manager.h) is the PF's alone.
+    m_is_vf = dev == spec::pci::VF_DEVICE_ID;
+    if (vendor != spec::pci::VENDOR_ID || (dev != spec::pci::DEVICE_ID && !m_is_vf)) {
         return fail("no chio device: vendor " + hex(vendor) + " device " + hex(dev));
     }
     // BAR sizing (PCI 3.0 section 6.2.5.1): write all ones to both halves of the 64-bit BAR,

@@ -48,6 +48,8 @@ public:
     const std::string& last_error() const { return m_error; }
 
     const device_caps& caps() const { return m_caps; }
+    // Probed a virtual function (VF device id) rather than the PF.
+    bool is_vf() const { return m_is_vf; }
     command_channel& cmd() { return *m_cmd; }
     bus& io() { return m_bus; }
     uint64_t bar0() const { return m_bar0; }
@@ -100,6 +102,7 @@ private:
     std::string m_error;
     uint64_t m_bar0 = 0;
     uint32_t m_msix_cap = 0;
+    bool m_is_vf = false;
     device_caps m_caps;
     std::unique_ptr<command_channel> m_cmd;
     std::unique_ptr<event_queue> m_async_eq;

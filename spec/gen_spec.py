@@ -148,8 +148,12 @@ def gen_cpp(spec):
     for k, v in p["cap_ids"].items():
         o.append(f"inline constexpr uint8_t {k} = 0x{v:02X};")
     o.append("}  // namespace cap_id")
+    o.append("namespace ext_cap_id {")
+    for k, v in p["ext_cap_ids"].items():
+        o.append(f"inline constexpr uint16_t {k} = 0x{v:04X};")
+    o.append("}  // namespace ext_cap_id")
     for group, ns in (("config", "cfg"), ("pcie_cap", "pcie_cap"), ("msix_cap", "msix_cap"),
-                      ("cap_header", "cap_header")):
+                      ("sriov_cap", "sriov_cap"), ("cap_header", "cap_header")):
         o.append(f"namespace {ns} {{")
         for r in p[group]:
             o.append(f"inline constexpr uint32_t {r['name']} = 0x{r['offset']:02X};")
@@ -449,7 +453,8 @@ def gen_md(spec):
     o.append("")
     for group, title in (("config", "Type-0 configuration header"),
                          ("pcie_cap", f"PCI Express capability (at `0x{p['pcie_cap_offset']:X}`)"),
-                         ("msix_cap", f"MSI-X capability (at `0x{p['msix_cap_offset']:X}`)")):
+                         ("msix_cap", f"MSI-X capability (at `0x{p['msix_cap_offset']:X}`)"),
+                         ("sriov_cap", f"SR-IOV extended capability of the PF (at `0x{p['ext_cap_offset']:X}`)")):
         o.append(f"## {title}")
         o.append("")
         o.append("| offset | register | width | fields |")

@@ -42,8 +42,26 @@ adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
                 static_cast<uint32_t>(up ? spec::port_state::ACTIVE : spec::port_state::DOWN));
         }
     });
-    m_fns.push_back(std::make_unique<function>());
-    wire_function(0);
+    // Every function the device can have is built up front; VFs exist only while the PF's SR-IOV
+    // capability enables them (present()).
+    const uint16_t nfns = 1 + spec::pci::TOTAL_VFS;
+    m_core.ctx.fns.assign(nfns, function_ctx{});
+    m_core.ctx.fns[0].enabled = true;
+    m_fstate.assign(nfns, function_state{});
+    m_fstate[0].present = true;
+    for (uint16_t fn = 0; fn < nfns; ++fn) {
+        m_fns.push_back(
+            std::make_unique<function>(fn == 0 ? config_space::kind::pf : config_space::kind::vf));
+        wire_function(fn);
+    }
+    m_fns[0]->cfg.on_sriov_change([this] { sriov_changed(); });
+    m_port.set_local_macs([this](const mac_address& m) {
+        for (const function_ctx& f : m_core.ctx.fns) {
+            if (f.enabled && f.mac == m && mac_to_u64(m) != 0) return true;
+        }
+        return false;
+    });
+    m_core.reset_function = [this](uint16_t fn) { reset_function_and_wait(fn); };
     SC_THREAD(command_thread);
     SC_THREAD(qp_thread);
     SC_THREAD(rx_thread);
@@ -51,14 +69,22 @@ adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
     SC_THREAD(event_thread);
     SC_THREAD(msix_thread);
     SC_THREAD(reset_thread);
+    SC_THREAD(function_reset_thread);
 }
 
 adapter::~adapter() = default;
 
 void adapter::wire_function(uint16_t fn) {
     function& f = *m_fns[fn];
-    f.regs.on_w1sc(reg::DEV_CTRL, [this](uint32_t bits) {
-        if (reg::DEV_CTRL_RESET.get(bits)) m_reset_ev.notify(sc_core::SC_ZERO_TIME);
+    // DEV_CTRL.RESET of the PF resets the device; of a VF, only that VF (its driver's reset
+    // must not reach other functions).
+    f.regs.on_w1sc(reg::DEV_CTRL, [this, fn](uint32_t bits) {
+        if (!reg::DEV_CTRL_RESET.get(bits)) return;
+        if (fn == 0) {
+            m_reset_ev.notify(sc_core::SC_ZERO_TIME);
+        } else {
+            begin_function_reset(fn);
+        }
     });
     f.regs.on_w1sc(reg::CMD_DB, [this, fn](uint32_t bits) {
         function& g = *m_fns[fn];
@@ -66,7 +92,10 @@ void adapter::wire_function(uint16_t fn) {
         // Commands are accepted only when READY and not fatal. A GO that arrives while the
         // previous command finishes (the driver saw its owner byte before the device retired it)
         // waits its turn; a storm of GOs is bounded.
-        if (!reg::CMD_DB_GO.get(bits) || !reg::DEV_STATUS_READY.get(st) || m_fatal) return;
+        if (!reg::CMD_DB_GO.get(bits) || !reg::DEV_STATUS_READY.get(st) || m_fatal ||
+            m_fstate[fn].resetting) {
+            return;
+        }
         if (m_cmds.size() >= MAX_PENDING_COMMANDS) {
             ++m_core.counters.command_errors;
             return;
@@ -77,6 +106,8 @@ void adapter::wire_function(uint16_t fn) {
         m_cmds.emplace_back(fn, addr);
         m_cmd_ev.notify(sc_core::SC_ZERO_TIME);
     });
+    // A VF's Initiate FLR: its config space has reset itself; the rest of the VF follows.
+    if (fn != 0) f.cfg.on_flr([this, fn] { begin_function_reset(fn); });
     f.cfg.on_msix_control_change([this, fn](bool enabled, bool masked) {
         for (const auto& m : m_fns[fn]->msix.release_pending(enabled, masked)) {
             m_msix_out.emplace_back(fn, m);
@@ -101,8 +132,13 @@ void adapter::enter_fatal(spec::syndrome s) {
 void adapter::cfg_b_transport(tlm::tlm_generic_payload& p, sc_time&) {
     auto* ext = p.get_extension<pcie_ext>();
     const unsigned len = p.get_data_length();
-    if (ext == nullptr || ext->fn >= m_fns.size() || len > 4 || p.get_byte_enable_ptr()) {
+    if (ext == nullptr || len > 4 || p.get_byte_enable_ptr()) {
         p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    // A function that does not exist (VF not enabled, or beyond NumVFs) answers UR.
+    if (!present(ext->fn)) {
+        p.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
         return;
     }
     config_space& cfg = m_fns[ext->fn]->cfg;
@@ -130,12 +166,12 @@ void adapter::mmio_b_transport(tlm::tlm_generic_payload& p, sc_time&) {
         p.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
         return;
     }
-    // Route by address to the function whose BAR0 holds it (PCIe address routing).
-    for (uint16_t fn = 0; fn < m_fns.size(); ++fn) {
+    // Route by address to the function whose BAR0 holds it (PCIe address routing); the
+    // requester's own function plays no part, so ownership is checked further in.
+    uint16_t fn = 0;
+    uint32_t off = 0;
+    if (decode(addr, fn, off)) {
         function& f = *m_fns[fn];
-        const uint64_t base = f.cfg.bar0_base();
-        if (!f.cfg.mem_enabled() || addr < base || addr - base >= f.cfg.bar0_size()) continue;
-        const auto off = static_cast<uint32_t>(addr - base);
         if (off < spec::bar0::REGS_SIZE) {
             const auto st =
                 p.is_read() ? f.regs.read(off, data, len) : f.regs.write(off, data, len);
@@ -185,14 +221,36 @@ void adapter::mmio_b_transport(tlm::tlm_generic_payload& p, sc_time&) {
     }
 }
 
+bool adapter::decode(uint64_t addr, uint16_t& fn, uint32_t& off) const {
+    const uint64_t size = m_fns[0]->cfg.bar0_size();
+    const config_space& pf = m_fns[0]->cfg;
+    if (pf.mem_enabled() && addr >= pf.bar0_base() && addr - pf.bar0_base() < size) {
+        fn = 0;
+        off = static_cast<uint32_t>(addr - pf.bar0_base());
+        return true;
+    }
+    // VF BARs: VF n at VF BAR0 + (n - 1) * size, while VF Enable and VF MSE are set.
+    const uint64_t vf_base = pf.vf_bar0_base();
+    if (!pf.vf_mse() || addr < vf_base) return false;
+    const uint64_t n = (addr - vf_base) / size;
+    if (n >= pf.num_vfs()) return false;
+    fn = static_cast<uint16_t>(n + 1);
+    off = static_cast<uint32_t>((addr - vf_base) % size);
+    return true;
+}
+
 void adapter::doorbell(uint16_t fn, uint32_t reg_off, uint64_t v) {
     namespace db = spec::bar0::db;
     ++m_core.counters.doorbells;
     auto refuse = [&] {
         ++m_core.counters.doorbell_errors;
+        ++m_core.ctx.fns[fn].errors;
         bar0_regs& r = m_fns[fn]->regs;
         r.set(reg::DB_ERR_COUNT, r.get(reg::DB_ERR_COUNT) + 1);
     };
+    // A function being reset rings nothing (catalogue A6): its registers stay readable, so its
+    // driver can poll DEV_STATUS.READY, but its doorbells are dropped and counted.
+    if (m_fstate[fn].resetting) return refuse();
     const auto f8 = static_cast<uint8_t>(fn);
     if (reg_off == db::SQ_DB || reg_off == db::RQ_DB) {
         const auto qpn = static_cast<uint32_t>(db::SQ_DB_QPN.get(v));
@@ -205,6 +263,7 @@ void adapter::doorbell(uint16_t fn, uint32_t reg_off, uint64_t v) {
         if (m_core.counters.doorbell_errors != errs) {
             bar0_regs& r = m_fns[fn]->regs;
             r.set(reg::DB_ERR_COUNT, r.get(reg::DB_ERR_COUNT) + 1);
+            ++m_core.ctx.fns[fn].errors;
             return;
         }
         if (m_core.probes.doorbell) m_core.probes.doorbell(fn, wqid, pi);
@@ -218,6 +277,7 @@ void adapter::doorbell(uint16_t fn, uint32_t reg_off, uint64_t v) {
         if (m_core.counters.doorbell_errors != errs) {
             bar0_regs& r = m_fns[fn]->regs;
             r.set(reg::DB_ERR_COUNT, r.get(reg::DB_ERR_COUNT) + 1);
+            ++m_core.ctx.fns[fn].errors;
         }
     } else if (reg_off == db::CQ_DB || reg_off == db::EQ_DB) {
         const bool cq = reg_off == db::CQ_DB;
@@ -235,6 +295,7 @@ void adapter::doorbell(uint16_t fn, uint32_t reg_off, uint64_t v) {
         if (m_core.counters.doorbell_errors != errs) {
             bar0_regs& r = m_fns[fn]->regs;
             r.set(reg::DB_ERR_COUNT, r.get(reg::DB_ERR_COUNT) + 1);
+            ++m_core.ctx.fns[fn].errors;
         }
     } else {
         refuse();  // reserved doorbell offset: ignored and counted

@@ -5,8 +5,17 @@
 //   cfg_socket  - configuration requests for the adapter's functions (target)
 //   mmio_socket - memory requests to the functions' BARs, decoded by address (target)
 //   dma_socket  - DMA reads and writes and MSI-X messages to the host (initiator)
-// Threads: command execution, QP engine, event unit, MSI-X sender, reset. MMIO callbacks only
-// record work and notify a thread; nothing is fetched inside them (the doorbell rule).
+// Threads: command execution, QP engine, event unit, MSI-X sender, reset, function reset. MMIO
+// callbacks only record work and notify a thread; nothing is fetched inside them (the doorbell
+// rule).
+//
+// Functions (SR-IOV, docs/virtualization.md): function 0 is the PF; function n (1..TotalVFs) is
+// VF n-1 and exists while the PF's VF Enable is set and n <= NumVFs. A function that does not
+// exist answers config and memory requests with UR. A VF's BAR0 is at the PF's VF BAR0 + (n-1) *
+// BAR size and answers while VF MSE is set. A function reset (VF FLR, VF DEV_CTRL.RESET, the
+// manager's RESET_VF, VF Enable cleared) refuses the function's DMA and MSI-X from its start,
+// drains the DMA already issued (Transactions Pending), destroys the function's resources and
+// resets its MSI-X table and registers; other functions are untouched.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -61,10 +70,17 @@ public:
     dma_probe& dma_probe_slot() { return m_dma_probe; }
     bool fatal() const { return m_fatal; }
     port& net() { return m_port; }
+    // A function exists (PF always; VF n while VF Enable and n <= NumVFs).
+    bool present(uint16_t fn) const;
+    // DMA and MSI-X refused because the function was being reset or was absent.
+    uint64_t refused_dma(uint16_t fn) const {
+        return fn < m_fstate.size() ? m_fstate[fn].refused : 0;
+    }
     const transport_counters& transport() const { return m_qp.counters(); }
 
 private:
     struct function {
+        explicit function(config_space::kind k) : cfg(k) {}
         config_space cfg;
         msix_table msix;
         bar0_regs regs;
@@ -74,6 +90,8 @@ private:
     void cfg_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& t);
     void mmio_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& t);
     void doorbell(uint16_t fn, uint32_t reg, uint64_t value);
+    // The function whose BAR0 holds addr (with the offset in it), or false.
+    bool decode(uint64_t addr, uint16_t& fn, uint32_t& off) const;
 
     // dma_port
     bool read(uint16_t fn, uint64_t addr, void* dst, size_t len) override;
@@ -93,6 +111,13 @@ private:
     void event_thread();
     void msix_thread();
     void reset_thread();
+    void function_reset_thread();
+
+    // adapter_functions.cpp
+    void sriov_changed();
+    void begin_function_reset(uint16_t fn);
+    // Blocks the calling thread until fn's reset has completed (RESET_VF).
+    void reset_function_and_wait(uint16_t fn);
 
     void enter_fatal(spec::syndrome s);
     void set_status_bit(const spec::field& f, bool v);
@@ -114,6 +139,20 @@ private:
     std::deque<std::pair<uint16_t, msix_message>> m_msix_out;
     dma_probe m_dma_probe;
     bool m_fatal = false;
+
+    // Per function: reset progress and DMA in flight (for Transactions Pending).
+    struct function_state {
+        bool resetting = false;
+        bool present = false;
+        uint32_t inflight = 0;
+        uint64_t refused = 0;
+        uint64_t resets_done = 0;
+    };
+    std::vector<function_state> m_fstate;
+    std::deque<uint16_t> m_freset_queue;
+    sc_core::sc_event m_freset_ev;
+    sc_core::sc_event m_freset_done_ev;
+    sc_core::sc_event m_drain_ev;
 };
 
 }  // namespace chio::model

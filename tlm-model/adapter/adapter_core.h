@@ -77,6 +77,9 @@ struct adapter_core {
     std::function<void(const qe_err&)> on_qe_error;
     // Called when a CQ goes to error (overflow or a failed CQE write): its QPs go to ERR.
     std::function<void(uint32_t cqn)> on_cq_error;
+    // Function level reset of a VF (the manager's RESET_VF); returns when the VF is quiesced
+    // and reset. Must be called from a thread process.
+    std::function<void(uint16_t fn)> reset_function;
 
     // Moves the queue engine's outputs into the queues above and wakes their consumers.
     void collect();

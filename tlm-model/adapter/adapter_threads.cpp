@@ -13,7 +13,11 @@ namespace reg = spec::bar0::reg;
 bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t len, tlp_kind kind,
                   sc_time* posted) {
     // A function may master the bus only with COMMAND.BUS_MASTER set (PCI 3.0 section 6.2.2).
-    if (fn >= m_fns.size() || !m_fns[fn]->cfg.bus_master() || len == 0 || len > UINT32_MAX) {
+    // A function being reset, or absent, masters nothing: its DMA is refused at the source, so
+    // no write reaches memory that is no longer the function's (counted per function).
+    const bool live = fn < m_fns.size() && m_fstate[fn].present && !m_fstate[fn].resetting;
+    if (!live || !m_fns[fn]->cfg.bus_master() || len == 0 || len > UINT32_MAX) {
+        if (fn < m_fstate.size() && !live) ++m_fstate[fn].refused;
         if (m_dma_probe) m_dma_probe(fn, is_write, addr, len, false);
         return false;
     }
@@ -30,7 +34,10 @@ bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t 
     p.set_byte_enable_ptr(nullptr);
     p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     sc_time delay = sc_core::SC_ZERO_TIME;
+    // In flight until the target has answered: a function reset waits for this to drain.
+    ++m_fstate[fn].inflight;
     dma_socket->b_transport(p, delay);
+    if (--m_fstate[fn].inflight == 0) m_drain_ev.notify(sc_core::SC_ZERO_TIME);
     p.clear_extension(&ext);
     const bool ok = p.is_response_ok();
     if (m_dma_probe) m_dma_probe(fn, is_write, addr, len, ok);
@@ -57,7 +64,7 @@ bool adapter::post_write(uint16_t fn, uint64_t addr, const void* src, size_t len
 }
 
 void adapter::msix(uint16_t fn, unsigned vector) {
-    if (fn >= m_fns.size()) return;
+    if (fn >= m_fns.size() || !m_fstate[fn].present || m_fstate[fn].resetting) return;
     function& f = *m_fns[fn];
     const auto r = f.msix.fire(vector, f.cfg.msix_enabled(), f.cfg.msix_function_masked());
     if (r.st != msix_table::fire_status::sent) return;
@@ -70,6 +77,7 @@ void adapter::msix_thread() {
         while (m_msix_out.empty()) sc_core::wait(m_msix_ev);
         const auto [fn, m] = m_msix_out.front();
         m_msix_out.pop_front();
+        if (!m_fstate[fn].present || m_fstate[fn].resetting) continue;  // dropped by the reset
         uint32_t data = m.data;
         dma(fn, true, m.addr, &data, sizeof(data), tlp_kind::msi);
     }
@@ -80,7 +88,11 @@ void adapter::command_thread() {
         while (m_cmds.empty()) sc_core::wait(m_cmd_ev);
         const auto [fn, addr] = m_cmds.front();
         m_cmds.pop_front();
+        // A command counts as the function's transaction in flight from its mailbox fetch to
+        // its status write, so a function reset never interleaves with one of its commands.
+        ++m_fstate[fn].inflight;
         m_cmd.execute(fn, addr);
+        if (--m_fstate[fn].inflight == 0) m_drain_ev.notify(sc_core::SC_ZERO_TIME);
         if (m_cmds.empty()) set_status_bit(reg::DEV_STATUS_CMD_BUSY, false);
     }
 }
@@ -123,8 +135,17 @@ void adapter::reset_thread() {
             // driver programs again anyway.
             f->regs.reset();
         }
+        m_core.ctx.fns[0].enabled = true;
+        for (uint16_t fn = 1; fn < m_fns.size(); ++fn) m_core.ctx.fns[fn].enabled = present(fn);
         sc_core::wait(sc_time(m_p.reset_ns, SC_NS));
         set_status_bit(reg::DEV_STATUS_READY, true);
+        // A device reset also returns every present VF to a usable, empty state.
+        for (uint16_t fn = 1; fn < m_fns.size(); ++fn) {
+            if (!present(fn) || m_fstate[fn].resetting) continue;
+            bar0_regs& r = m_fns[fn]->regs;
+            r.set(reg::DEV_STATUS,
+                  static_cast<uint32_t>(reg::DEV_STATUS_READY.set(r.get(reg::DEV_STATUS), 1)));
+        }
         sc_core::wait(m_reset_ev);
     }
 }

@@ -62,10 +62,15 @@ void command_unit::execute(uint16_t fn, uint64_t addr) {
         r.status = status::BAD_INP_LEN;
     } else if (out_len < desc->out_size || out_len > cmd::OUTPUT_SIZE) {
         r.status = status::BAD_OUTP_LEN;
+    } else if (fn != 0 && manager_only(op)) {
+        r.status = status::BAD_OP;  // a VF has no manager commands: nothing changes
     } else {
         r = dispatch(fn, op, mb + cmd::INPUT_OFFSET, out);
     }
-    if (r.status != status::OK) ++m_core.counters.command_errors;
+    if (r.status != status::OK) {
+        ++m_core.counters.command_errors;
+        if (fn < m_core.ctx.fns.size()) ++m_core.ctx.fns[fn].errors;
+    }
     if (m_core.probes.command) {
         m_core.probes.command(static_cast<uint16_t>(op), static_cast<uint8_t>(r.status));
     }
@@ -113,7 +118,7 @@ command_unit::result command_unit::dispatch(uint16_t fn, cmd::opcode op, const u
         case cmd::opcode::DESTROY_QP:
             return destroy_qp(fn, in);
         case cmd::opcode::QUERY_PORT:
-            return query_port(in, out);
+            return query_port(fn, in, out);
         case cmd::opcode::CREATE_PD:
             return create_pd(fn, out);
         case cmd::opcode::DESTROY_PD:
@@ -130,6 +135,18 @@ command_unit::result command_unit::dispatch(uint16_t fn, cmd::opcode op, const u
             return create_srq(fn, in, out);
         case cmd::opcode::DESTROY_SRQ:
             return destroy_srq(fn, in);
+        case cmd::opcode::SET_VF_QUOTA:
+            return set_vf_quota(in);
+        case cmd::opcode::SET_VF_ADDR:
+            return set_vf_addr(in);
+        case cmd::opcode::SET_VF_QOS:
+            return set_vf_qos(in);
+        case cmd::opcode::SET_QP_QOS:
+            return set_qp_qos(in);
+        case cmd::opcode::QUERY_VF_STATS:
+            return query_vf_stats(in, out);
+        case cmd::opcode::RESET_VF:
+            return reset_vf(in);
     }
     return {status::BAD_OP, 0};
 }
@@ -158,6 +175,7 @@ command_unit::result command_unit::create_eq(uint16_t fn, const uint8_t* in, uin
     if (i.ring_addr == 0 || i.ring_addr % sizeof(spec::eqe) != 0) {
         return {status::BAD_PARAM, field(2)};
     }
+    if (!within_quota(fn, res_kind::eq)) return {status::LIM_ERR, 0};
     auto& eqs = m_core.ctx.eqs;
     for (uint32_t n = 0; n < eqs.size(); ++n) {
         if (eqs[n].valid) continue;
@@ -204,6 +222,7 @@ command_unit::result command_unit::create_cq(uint16_t fn, const uint8_t* in, uin
     if (i.ring_addr == 0 || i.ring_addr % sizeof(spec::cqe) != 0) {
         return {status::BAD_PARAM, field(2)};
     }
+    if (!within_quota(fn, res_kind::cq)) return {status::LIM_ERR, 0};
     auto& cqs = m_core.ctx.cqs;
     for (uint32_t n = 0; n < cqs.size(); ++n) {
         if (cqs[n].valid) continue;

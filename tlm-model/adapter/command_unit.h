@@ -30,6 +30,9 @@ public:
     void execute(uint16_t fn, uint64_t addr);
     // Device reset: drop every resource.
     void reset();
+    // Function reset: destroy every resource function fn owns (QPs first, then SRQs, CQs, EQs,
+    // AHs, MRs, PDs), as the destroy commands would; other functions are untouched.
+    void destroy_function(uint16_t fn);
 
 private:
     struct result {
@@ -47,7 +50,7 @@ private:
     result modify_qp(uint16_t fn, const uint8_t* in);
     result query_qp(uint16_t fn, const uint8_t* in, uint8_t* out);
     result destroy_qp(uint16_t fn, const uint8_t* in);
-    result query_port(const uint8_t* in, uint8_t* out);
+    result query_port(uint16_t fn, const uint8_t* in, uint8_t* out);
     result create_pd(uint16_t fn, uint8_t* out);
     result destroy_pd(uint16_t fn, const uint8_t* in);
     result reg_mr(uint16_t fn, const uint8_t* in, uint8_t* out);
@@ -56,6 +59,18 @@ private:
     result destroy_ah(uint16_t fn, const uint8_t* in);
     result create_srq(uint16_t fn, const uint8_t* in, uint8_t* out);
     result destroy_srq(uint16_t fn, const uint8_t* in);
+
+    // command_unit_mgr.cpp: the PF's manager commands and per-function quotas.
+    result set_vf_quota(const uint8_t* in);
+    result set_vf_addr(const uint8_t* in);
+    result set_vf_qos(const uint8_t* in);
+    result set_qp_qos(const uint8_t* in);
+    result query_vf_stats(const uint8_t* in, uint8_t* out);
+    result reset_vf(const uint8_t* in);
+    // True when fn may own one more resource of the kind `quota_of` selects.
+    enum class res_kind { qp, cq, eq, mr, pd, srq, ah };
+    bool within_quota(uint16_t fn, res_kind k) const;
+    static bool manager_only(spec::cmd::opcode op);
 
     adapter_core& m_core;
     qp_transition_fn m_on_transition;

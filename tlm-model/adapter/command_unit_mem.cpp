@@ -40,7 +40,7 @@ int64_t free_slot(std::vector<T>& v, size_t first = 0) {
 
 }  // namespace
 
-command_unit::result command_unit::query_port(const uint8_t* in, uint8_t* out) {
+command_unit::result command_unit::query_port(uint16_t fn, const uint8_t* in, uint8_t* out) {
     const auto i = load<cmd::query_port_in>(in);
     if (i.port == 0 || i.port > spec::limits::NUM_PORTS) return {status::BAD_PARAM, field(0)};
     const port_config& p = m_core.port;
@@ -49,14 +49,19 @@ command_unit::result command_unit::query_port(const uint8_t* in, uint8_t* out) {
     o.active_mtu = static_cast<uint32_t>(p.max_mtu);
     o.max_mtu = static_cast<uint32_t>(p.max_mtu);
     o.speed_gbps = static_cast<uint32_t>(p.gbps);
-    o.mac = mac_to_u64(p.mac);
-    o.gid_hi = gid_hi(p.gid);
-    o.gid_lo = gid_lo(p.gid);
+    // A function reports the identity it sends with: the manager's assignment, else (never
+    // assigned) the port's own.
+    const function_ctx* f = m_core.ctx.function(fn);
+    const bool assigned = f != nullptr && mac_to_u64(f->mac) != 0;
+    o.mac = mac_to_u64(assigned ? f->mac : p.mac);
+    o.gid_hi = gid_hi(assigned ? f->gid_value : p.gid);
+    o.gid_lo = gid_lo(assigned ? f->gid_value : p.gid);
     store(out, o);
     return {};
 }
 
 command_unit::result command_unit::create_pd(uint16_t fn, uint8_t* out) {
+    if (!within_quota(fn, res_kind::pd)) return {status::LIM_ERR, 0};
     const int64_t n = free_slot(m_core.ctx.pds);
     if (n < 0) return {status::NO_RES, 0};
     m_core.ctx.pds[n] = pd_ctx{true, fn, 0};
@@ -89,6 +94,7 @@ command_unit::result command_unit::reg_mr(uint16_t fn, const uint8_t* in, uint8_
         return {status::BAD_PARAM, field(3)};
     }
     if (i.pa + i.length < i.pa) return {status::BAD_PARAM, field(4)};
+    if (!within_quota(fn, res_kind::mr)) return {status::LIM_ERR, 0};
     // Index 0 is never used, so a key of 0 is never valid.
     const int64_t n = free_slot(m_core.ctx.mrs, 1);
     if (n < 0) return {status::NO_RES, 0};
@@ -118,6 +124,7 @@ command_unit::result command_unit::create_ah(uint16_t fn, const uint8_t* in, uin
     pd_ctx* pd = m_core.ctx.pd(i.pdn);
     if (pd == nullptr || pd->fn != fn) return {status::BAD_RES, field(0)};
     if (i.port == 0 || i.port > spec::limits::NUM_PORTS) return {status::BAD_PARAM, field(1)};
+    if (!within_quota(fn, res_kind::ah)) return {status::LIM_ERR, 0};
     const int64_t n = free_slot(m_core.ctx.ahs);
     if (n < 0) return {status::NO_RES, 0};
     ah_ctx& ah = m_core.ctx.ahs[n];
@@ -148,6 +155,7 @@ command_unit::result command_unit::create_srq(uint16_t fn, const uint8_t* in, ui
     if (i.ring_addr == 0 || i.ring_addr % sizeof(spec::recv_wqe) != 0) {
         return {status::BAD_PARAM, field(2)};
     }
+    if (!within_quota(fn, res_kind::srq)) return {status::LIM_ERR, 0};
     const int64_t n = free_slot(m_core.ctx.srqs);
     if (n < 0) return {status::NO_RES, 0};
     srq_ctx& q = m_core.ctx.srqs[n];

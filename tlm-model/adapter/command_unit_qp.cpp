@@ -57,6 +57,7 @@ command_unit::result command_unit::create_qp(uint16_t fn, const uint8_t* in, uin
         }
     }
 
+    if (!within_quota(fn, res_kind::qp)) return {status::LIM_ERR, 0};
     auto& qps = m_core.ctx.qps;
     for (uint32_t n = FIRST_QPN; n < qps.size(); ++n) {
         if (qps[n].valid) continue;

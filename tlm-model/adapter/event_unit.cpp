@@ -50,8 +50,15 @@ bool event_unit::write_eqe(uint32_t eqn, spec::eqe eqe) {
     if (eq == nullptr) return false;
     const qe_cq_resp r = m_core.qe->cq({eq_crid(eqn)});
     m_core.collect();
+    // An EQ overrun or a failed EQE write is fatal to the device when it is the PF's; a VF's
+    // cannot take the device (and every other function) down: the event is dropped and counted
+    // against the VF, whose driver recovers by resetting its function.
     if (r.status == status::FULL) {
-        m_fatal(spec::syndrome::EQ_OVERRUN);
+        if (eq->fn == 0) {
+            m_fatal(spec::syndrome::EQ_OVERRUN);
+        } else if (function_ctx* f = m_core.ctx.function(eq->fn)) {
+            ++f->errors;
+        }
         return false;
     }
     if (r.status != status::OK) return false;
@@ -60,7 +67,11 @@ bool event_unit::write_eqe(uint32_t eqn, spec::eqe eqe) {
     sc_core::sc_time delay;
     if (!m_core.dma->post_write(eq->fn, addr, &eqe, sizeof(eqe), delay)) {
         ++m_core.counters.dma_errors;
-        m_fatal(spec::syndrome::ENGINE_FATAL);
+        if (eq->fn == 0) {
+            m_fatal(spec::syndrome::ENGINE_FATAL);
+        } else if (function_ctx* f = m_core.ctx.function(eq->fn)) {
+            ++f->errors;
+        }
         sc_core::wait(delay);
         return false;
     }

@@ -22,7 +22,7 @@ void port::transmit(packet_ptr p) {
     ++m_counters.tx_packets;
     m_counters.tx_bytes += wire_size(*p);
     if (m_tap) m_tap(*p);
-    if (p->dst_mac == m_cfg.mac) {
+    if (is_local(p->dst_mac)) {
         receive(std::move(p));  // loopback: the port turns the frame around
     } else if (m_wire) {
         m_wire(std::move(p));
@@ -32,7 +32,7 @@ void port::transmit(packet_ptr p) {
 }
 
 void port::receive(packet_ptr p) {
-    if (!m_cfg.up || p->dst_mac != m_cfg.mac) {
+    if (!m_cfg.up || !is_local(p->dst_mac)) {
         ++m_counters.rx_dropped;
         return;
     }

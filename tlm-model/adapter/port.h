@@ -3,7 +3,8 @@
 //
 // Contract: transmit() is called from an adapter thread and returns when the packet has left the
 // port (busy-until per port, so two threads sending share the port's bandwidth). A packet for
-// the port's own MAC turns around inside the adapter (loopback); anything else goes to the
+// the port's own MAC or a function's MAC turns around inside the adapter (loopback); anything
+// else goes to the
 // attached wire (set_wire). receive() is the wire's entry point: it never blocks and may be
 // called from any process. A port that is down drops both ways, counting.
 #pragma once
@@ -34,6 +35,14 @@ public:
     // Where packets for other adapters go (a link's or switch's input). Unset: dropped.
     void set_wire(std::function<void(packet_ptr)> wire) { m_wire = std::move(wire); }
     void set_tap(std::function<void(const roce_packet&)> tap) { m_tap = std::move(tap); }
+    // The MACs this adapter answers to besides the port's own: every enabled function's
+    // assigned MAC (the embedded switch delivers between functions without leaving the port).
+    void set_local_macs(std::function<bool(const mac_address&)> is_local) {
+        m_is_local = std::move(is_local);
+    }
+    bool is_local(const mac_address& m) const {
+        return m == m_cfg.mac || (m_is_local && m_is_local(m));
+    }
 
     void transmit(packet_ptr p);
     void receive(packet_ptr p) override;
@@ -53,6 +62,7 @@ private:
     std::function<void(packet_ptr)> m_wire;
     std::function<void(const roce_packet&)> m_tap;
     std::function<void(bool)> m_on_state;
+    std::function<bool(const mac_address&)> m_is_local;
     sc_core::sc_time m_busy_until;
     std::deque<packet_ptr> m_rx;
     sc_core::sc_event m_rx_ev;

@@ -45,11 +45,12 @@ constexpr uint32_t mask32(const field& f) { return static_cast<uint32_t>(f.in_pl
 
 }  // namespace
 
-config_space::config_space() {
+config_space::config_space(kind k) : m_kind(k) {
     build_header();
     build_pcie_cap();
     build_msix_cap();
     build_ext_caps();
+    if (k == kind::vf) build_vf_header();
     reset();
 }
 
@@ -186,9 +187,12 @@ void config_space::build_msix_cap() {
            0);
 }
 
-// Section 7.6.3: an empty extended capability list is a header of all zeros at offset 100h.
-// SR-IOV will replace this header with its own (id, version, next 0) and declare its registers.
-void config_space::build_ext_caps() { define(spec::pci::EXT_CAP_OFFSET, B32, 0, 0); }
+// Section 7.6.3: an empty extended capability list is a header of all zeros at offset 100h; the
+// PF puts its SR-IOV capability there (sriov_cap.cpp).
+void config_space::build_ext_caps() {
+    define(spec::pci::EXT_CAP_OFFSET, B32, 0, 0);
+    if (m_kind == kind::pf) build_sriov_cap();
+}
 
 // Section 6.6.2: an FLR returns the function to its reset state, except for sticky bits and
 // link-wide settings; of what chio models, Max_Payload_Size is the one kept (it must match

@@ -1,6 +1,11 @@
 // One PCIe function's 4 KiB configuration space: type-0 header (PCI Local Bus 3.0 section 6.1),
 // PCI Express capability (PCIe Base 4.0 section 7.5.3), MSI-X capability (section 7.7.2) and
-// the extended capability list at spec::pci::EXT_CAP_OFFSET (section 7.6; empty for now).
+// the extended capability list at spec::pci::EXT_CAP_OFFSET (section 7.6): the SR-IOV
+// capability (section 9.3.3) in the PF, empty in a VF.
+//
+// A VF's space follows the SR-IOV rules (section 9.3.4): Vendor and Device ID read FFFFh (the
+// VF device id lives in the PF's capability), Memory Space Enable is hardwired to 0 (the PF's
+// VF MSE governs every VF BAR), and BAR0/BAR1 read 0 (the VF BAR is in the PF's capability).
 //
 // Contract: the SystemC endpoint hands every configuration read/write of this function to
 // read()/write() and answers a status other than ok with an unsupported-request completion.
@@ -46,7 +51,11 @@ public:
     using write_hook =
         std::function<void(uint32_t old_value, uint32_t new_value, uint32_t started)>;
 
-    config_space();
+    enum class kind : uint8_t { pf, vf };
+    // SR-IOV control changed (VF Enable or VF MSE, or NumVFs while VF Enable is 0).
+    using sriov_handler = std::function<void()>;
+
+    explicit config_space(kind k = kind::pf);
 
     // Guest accesses: size 1, 2 or 4 at a naturally aligned offset. Little endian. A read of
     // an unimplemented register returns 0; a write to it is ignored (section 7.5.1).
@@ -58,6 +67,7 @@ public:
 
     void on_flr(flr_handler handler) { m_on_flr = std::move(handler); }
     void on_msix_control_change(msix_control_handler handler) { m_on_msix = std::move(handler); }
+    void on_sriov_change(sriov_handler handler) { m_on_sriov = std::move(handler); }
 
     // State the rest of the endpoint acts on.
     bool mem_enabled() const;    // COMMAND.MEM_SPACE: BAR0 answers memory requests
@@ -65,6 +75,12 @@ public:
     uint64_t bar0_base() const;  // BAR1:BAR0 with the type bits removed
     uint64_t bar0_size() const { return uint64_t{1} << spec::pci::BAR0_SIZE_LOG2; }
     bool msix_enabled() const;
+    // SR-IOV capability state (PF only; a VF reports no VFs).
+    bool is_vf() const { return m_kind == kind::vf; }
+    bool vf_enabled() const;
+    bool vf_mse() const;
+    uint16_t num_vfs() const;       // NumVFs in force: at most TotalVFs, 0 unless VF Enable
+    uint64_t vf_bar0_base() const;  // VF 1's BAR0; VF n's is this + (n - 1) * bar0_size()
     bool msix_function_masked() const;
     uint32_t mps_bytes() const;   // max payload size in force
     uint32_t mrrs_bytes() const;  // max read request size in force
@@ -91,6 +107,8 @@ private:
     void build_pcie_cap();
     void build_msix_cap();
     void build_ext_caps();
+    void build_sriov_cap();  // sriov_cap.cpp
+    void build_vf_header();  // sriov_cap.cpp
     void link_capability(uint32_t offset, uint8_t cap_id);
     uint32_t load(uint32_t offset, size_t size) const;
     void store(uint32_t offset, size_t size, uint32_t value);
@@ -102,9 +120,11 @@ private:
     bytes m_wmask{};
     bytes m_w1s{};
     std::vector<hook_entry> m_hooks;
+    kind m_kind;
     uint32_t m_last_cap = 0;  // offset of the last capability linked, 0 while the list is empty
     flr_handler m_on_flr;
     msix_control_handler m_on_msix;
+    sriov_handler m_on_sriov;
 };
 
 }  // namespace chio::model

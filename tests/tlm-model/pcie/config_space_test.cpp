@@ -22,6 +22,8 @@ using st = config_space::status;
 
 constexpr uint32_t PCIE = spec::pci::PCIE_CAP_OFFSET;
 constexpr uint32_t MSIX = spec::pci::MSIX_CAP_OFFSET;
+constexpr uint32_t SRIOV = spec::pci::EXT_CAP_OFFSET;
+namespace sr = spec::pci::sriov_cap;
 // Standard encodings the spec does not carry (see config_space.cpp).
 constexpr uint32_t CAP_HDR_NEXT_SHIFT = 8;
 constexpr uint32_t PCIE_CAP_VERSION = 2;
@@ -92,7 +94,28 @@ std::vector<reg_rule> plain_registers() {
          m32(msix::MSG_CTRL_FUNC_MASK) | m32(msix::MSG_CTRL_ENABLE)},
         {"MSIX.TABLE", MSIX + msix::TABLE, 4, spec::pci::MSIX_TABLE_OFFSET, 0},  // BIR 0,
         {"MSIX.PBA", MSIX + msix::PBA, 4, spec::pci::MSIX_PBA_OFFSET, 0},        // BIR 0,
-        {"EXT_CAP_HDR", spec::pci::EXT_CAP_OFFSET, 4, 0, 0},
+        // The PF's SR-IOV extended capability (VF BARs: sriov_config_test.cpp).
+        {"SRIOV.EXT_CAP_HDR", SRIOV + sr::EXT_CAP_HDR, 4,
+         v32(spec::pci::cap_header::EXT_CAP_HDR_ID, spec::pci::ext_cap_id::SRIOV) |
+             v32(spec::pci::cap_header::EXT_CAP_HDR_VERSION, spec::pci::SRIOV_CAP_VERSION),
+         0},
+        {"SRIOV.CAP", SRIOV + sr::SRIOV_CAP, 4, 0, 0},
+        {"SRIOV.CTRL", SRIOV + sr::SRIOV_CTRL, 2, 0,
+         m32(sr::SRIOV_CTRL_VF_ENABLE) | m32(sr::SRIOV_CTRL_VF_MSE) |
+             m32(sr::SRIOV_CTRL_ARI_HIERARCHY)},
+        {"SRIOV.STATUS", SRIOV + sr::SRIOV_STATUS, 2, 0, 0},
+        {"SRIOV.INITIAL_VFS", SRIOV + sr::INITIAL_VFS, 2, spec::pci::TOTAL_VFS, 0},
+        {"SRIOV.TOTAL_VFS", SRIOV + sr::TOTAL_VFS, 2, spec::pci::TOTAL_VFS, 0},
+        {"SRIOV.NUM_VFS", SRIOV + sr::NUM_VFS, 2, 0, 0xFFFF},
+        {"SRIOV.FUNC_DEP_LINK", SRIOV + sr::FUNC_DEP_LINK, 1, 0, 0},
+        {"SRIOV.FIRST_VF_OFFSET", SRIOV + sr::FIRST_VF_OFFSET, 2, spec::pci::FIRST_VF_OFFSET, 0},
+        {"SRIOV.VF_STRIDE", SRIOV + sr::VF_STRIDE, 2, spec::pci::VF_STRIDE, 0},
+        {"SRIOV.VF_DEVICE_ID", SRIOV + sr::VF_DEVICE_ID, 2, spec::pci::VF_DEVICE_ID, 0},
+        {"SRIOV.SUPPORTED_PAGE_SIZES", SRIOV + sr::SUPPORTED_PAGE_SIZES, 4,
+         spec::pci::SUPPORTED_PAGE_SIZES, 0},
+        {"SRIOV.SYSTEM_PAGE_SIZE", SRIOV + sr::SYSTEM_PAGE_SIZE, 4,
+         spec::pci::SYSTEM_PAGE_SIZE_RESET, spec::pci::SUPPORTED_PAGE_SIZES},
+        {"SRIOV.VF_MIGRATION_STATE", SRIOV + sr::VF_MIGRATION_STATE, 4, 0, 0},
     };
 }
 
@@ -119,6 +142,8 @@ TEST(config_space, unimplemented_bytes_read_zero_and_ignore_writes) {
     claim(cfg::BAR0, 4);
     claim(cfg::BAR1, 4);
     claim(PCIE + pcie::DEV_CTRL, 2);
+    claim(SRIOV + sr::VF_BAR0, 4);
+    claim(SRIOV + sr::VF_BAR1, 4);
     config_space c;
     int checked = 0;
     for (uint32_t off = 0; off < spec::pci::CONFIG_SIZE; ++off) {
@@ -176,7 +201,10 @@ TEST(config_space, capability_walk_finds_pcie_then_msix_and_ends) {
     }
     EXPECT_EQ(ptr, 0u) << "capability list does not terminate";
     EXPECT_EQ(ids, (std::vector<uint32_t>{spec::pci::cap_id::PCIE, spec::pci::cap_id::MSIX}));
-    EXPECT_EQ(rd(c, spec::pci::EXT_CAP_OFFSET, 4), 0u) << "extended list must be empty";
+    // The extended list holds SR-IOV alone: its next pointer ends the list.
+    const uint32_t ext = rd(c, spec::pci::EXT_CAP_OFFSET, 4);
+    EXPECT_EQ(spec::pci::cap_header::EXT_CAP_HDR_ID.get(ext), spec::pci::ext_cap_id::SRIOV);
+    EXPECT_EQ(spec::pci::cap_header::EXT_CAP_HDR_NEXT.get(ext), 0u);
 }
 
 TEST(config_space, command_bits_drive_accessors) {
