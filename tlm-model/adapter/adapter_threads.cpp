@@ -34,10 +34,10 @@ bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t 
     p.set_byte_enable_ptr(nullptr);
     p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     sc_time delay = sc_core::SC_ZERO_TIME;
-    // In flight until the target has answered: a function reset waits for this to drain.
+    // In flight until the completion arrives (a posted write: until it is issued); a function
+    // reset waits for this to drain (Transactions Pending).
     ++m_fstate[fn].inflight;
     dma_socket->b_transport(p, delay);
-    if (--m_fstate[fn].inflight == 0) m_drain_ev.notify(sc_core::SC_ZERO_TIME);
     p.clear_extension(&ext);
     const bool ok = p.is_response_ok();
     if (m_dma_probe) m_dma_probe(fn, is_write, addr, len, ok);
@@ -46,6 +46,7 @@ bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t 
     } else {
         sc_core::wait(delay);
     }
+    if (--m_fstate[fn].inflight == 0) m_drain_ev.notify(sc_core::SC_ZERO_TIME);
     return ok;
 }
 
