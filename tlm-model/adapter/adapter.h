@@ -63,6 +63,8 @@ public:
     ~adapter() override;
 
     const adapter_counters& counters() const { return m_core.counters; }
+    // The resource and function contexts, for scoreboards and statistics (read only).
+    const device_contexts& contexts() const { return m_core.ctx; }
     queue_engine& engine() { return *m_qe; }
     adapter_probes& probes() { return m_core.probes; }
     void set_dma_probe(dma_probe p) { m_dma_probe = std::move(p); }
