@@ -301,4 +301,12 @@ cmd_result device::query_port(cmd::query_port_out& out) {
                        cmd::QUERY_PORT_OUT_SIZE);
 }
 
+cmd_result device::set_addr(uint64_t mac, uint64_t gid_hi, uint64_t gid_lo) {
+    cmd::set_addr_in in{};
+    in.mac = mac;
+    in.gid_hi = gid_hi;
+    in.gid_lo = gid_lo;
+    return m_cmd->exec(cmd::opcode::SET_ADDR, &in, cmd::SET_ADDR_IN_SIZE, nullptr, 0);
+}
+
 }  // namespace chio::drv

@@ -77,6 +77,9 @@ public:
                          uint32_t& ahn);
     cmd_result destroy_ah(uint32_t ahn);
     cmd_result query_port(spec::cmd::query_port_out& out);
+    // The source MAC/GID this function's packets carry (as a guest sets its MAC). With the
+    // manager's spoof check on, anything but the assigned address gets the packets dropped.
+    cmd_result set_addr(uint64_t mac, uint64_t gid_hi, uint64_t gid_lo);
 
     // Waits (bounded) for the async EQ's interrupt, then consumes its EQEs and re-arms it.
     // Returns true when at least one EQE was consumed.

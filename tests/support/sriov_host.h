@@ -94,16 +94,27 @@ struct flow {
     uint64_t seed = 0;
     uint32_t send_ok = 0, recv_ok = 0, errors = 0;
 
-    bool setup(drv::device& da, drv::device& db, std::string& err) {
+    // a_dest_mac: the MAC side a addresses side b by (0: b's own), to test misaddressing.
+    bool setup(drv::device& da, drv::device& db, std::string& err, uint64_t a_dest_mac = 0) {
         sides_options o;
         o.buffer_bytes = 128 << 10;
+        o.timeout = 8;  // 1 ms: a dropped packet is retransmitted soon
         if (!detail::build_side(da, da.io(), o, false, a, err) ||
             !detail::build_side(db, db.io(), o, true, b, err)) {
             return false;
         }
+        const uint64_t b_mac = b.port.mac;
+        if (a_dest_mac != 0) b.port.mac = a_dest_mac;
+        const bool a_ok =
+            detail::connect(a, b, o,
+                            spec::access_flags::LOCAL_WRITE | spec::access_flags::REMOTE_WRITE |
+                                spec::access_flags::REMOTE_READ,
+                            err);
+        b.port.mac = b_mac;
+        if (!a_ok) return false;
         const uint32_t access = spec::access_flags::LOCAL_WRITE | spec::access_flags::REMOTE_WRITE |
                                 spec::access_flags::REMOTE_READ;
-        return detail::connect(a, b, o, access, err) && detail::connect(b, a, o, access, err);
+        return detail::connect(b, a, o, access, err);
     }
     // Posts every receive, then every send (count <= 32 and count * size <= 128 KiB).
     void start(uint32_t n, uint32_t bytes, uint64_t s) {

@@ -85,6 +85,14 @@ struct adapter_core {
     void collect();
     void post_async(uint16_t fn, spec::eqe_type type, uint32_t data, uint32_t data2 = 0);
     void request_flush(uint32_t qpn);
+
+    // Function identity on the wire (adapter_identity.cpp, docs/virtualization.md): the source
+    // MAC/GID the packets of qpn's function carry; the egress spoof check; the ingress check that
+    // a packet for a function's MAC reaches only that function's QPs. The checks count into the
+    // function's statistics (tx/rx packets and bytes, drops, errors).
+    void source_identity(uint32_t qpn, mac_address& mac, gid& g) const;
+    bool egress_allowed(uint32_t qpn, const roce_packet& p);
+    bool ingress_allowed(const roce_packet& p);
 };
 
 }  // namespace chio::model

@@ -147,6 +147,8 @@ command_unit::result command_unit::dispatch(uint16_t fn, cmd::opcode op, const u
             return query_vf_stats(in, out);
         case cmd::opcode::RESET_VF:
             return reset_vf(in);
+        case cmd::opcode::SET_ADDR:
+            return set_addr(fn, in);
     }
     return {status::BAD_OP, 0};
 }

@@ -67,6 +67,7 @@ private:
     result set_qp_qos(const uint8_t* in);
     result query_vf_stats(const uint8_t* in, uint8_t* out);
     result reset_vf(const uint8_t* in);
+    result set_addr(uint16_t fn, const uint8_t* in);
     // True when fn may own one more resource of the kind `quota_of` selects.
     enum class res_kind { qp, cq, eq, mr, pd, srq, ah };
     bool within_quota(uint16_t fn, res_kind k) const;

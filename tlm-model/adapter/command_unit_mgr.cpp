@@ -147,6 +147,17 @@ command_unit::result command_unit::reset_vf(const uint8_t* in) {
     return {};
 }
 
+command_unit::result command_unit::set_addr(uint16_t fn, const uint8_t* in) {
+    const auto i = load<cmd::set_addr_in>(in);
+    if ((i.mac >> 48) != 0 || ((i.mac >> 40) & 1) != 0) return {status::BAD_PARAM, field(0)};
+    // Accepted even when it differs from the assignment: the spoof check acts on the packets.
+    function_ctx& f = m_core.ctx.fns[fn];
+    f.src_override = true;
+    f.src_mac = mac_from_u64(i.mac);
+    f.src_gid = gid_from_u64(i.gid_hi, i.gid_lo);
+    return {};
+}
+
 void command_unit::destroy_function(uint16_t fn) {
     device_contexts& c = m_core.ctx;
     // QPs first: each goes to RESET (queues disabled, nothing completes any more) and drops
@@ -187,6 +198,8 @@ void command_unit::destroy_function(uint16_t fn) {
     for (auto& p : c.pds) {
         if (p.valid && p.fn == fn) p = pd_ctx{};
     }
+    // The driver's own source choice is function state; the manager's assignment is not.
+    if (fn < c.fns.size()) c.fns[fn].src_override = false;
     m_core.collect();
 }
 

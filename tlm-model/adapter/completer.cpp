@@ -219,6 +219,8 @@ void qp_engine::rx_thread() {
         sc_core::wait(sc_core::sc_time(m_t.rx_process_ns, sc_core::SC_NS));
         const uint32_t qpn = p->dest_qp;
         if (qpn >= spec::limits::MAX_QP) continue;  // no such QP: silently dropped
+        // A packet for one function's address reaches only that function's QPs.
+        if (!m_core.ingress_allowed(*p)) continue;
         if (p->opcode == opcode::UD_SEND_ONLY || p->opcode == opcode::UD_SEND_ONLY_WITH_IMM) {
             on_ud(qpn, *p);
         } else if (is_response(p->opcode)) {

@@ -156,6 +156,10 @@ struct function_ctx {
     mac_address mac{};
     gid gid_value{};
     bool spoof_check = true;
+    // The source the function's own driver chose (SET_ADDR), used instead of the assignment.
+    bool src_override = false;
+    mac_address src_mac{};
+    gid src_gid{};
     // QoS among functions: minimum share as a weight, and a cap in Mb/s (0: uncapped).
     uint32_t qos_weight = 1;
     uint64_t max_rate_mbps = 0;

@@ -32,9 +32,9 @@ bool valid_for(spec::qp_type t, uint8_t op) {
 roce_packet qp_engine::make_packet(uint32_t src_qpn, uint32_t dest_qp,
                                    const address_vector& av) const {
     roce_packet p;
-    p.src_mac = m_core.port.mac;
+    // The sending function's identity (adapter_identity.cpp): the PF's is the port's.
+    m_core.source_identity(src_qpn, p.src_mac, p.src_ip);
     p.dst_mac = av.dest_mac;
-    p.src_ip = m_core.port.gid;
     p.dst_ip = av.dest_gid;
     p.l3 = is_ipv4_mapped(av.dest_gid) ? l3_proto::ipv4 : l3_proto::ipv6;
     // The UDP source port spreads flows over ECMP paths (RoCEv2, Annex A17.3.1): one per QP.
@@ -45,7 +45,8 @@ roce_packet qp_engine::make_packet(uint32_t src_qpn, uint32_t dest_qp,
 
 void qp_engine::transmit(uint32_t qpn, packet_ptr p) {
     ++m_tc.per_opcode_tx[static_cast<uint8_t>(p->opcode)];
-    (void)qpn;
+    // Spoof check: a packet with a source other than its function's assignment never leaves.
+    if (!m_core.egress_allowed(qpn, *p)) return;
     m_port.transmit(std::move(p));
 }
 
