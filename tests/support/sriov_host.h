@@ -83,6 +83,8 @@ inline std::unique_ptr<cosim::platform> run_sriov(const std::function<void(sriov
         body(h);
     });
     sc_core::sc_start();
+    // Under CHIO_QUEUE_ENGINE=lockstep the RTL queue engine must agree with the model throughout.
+    EXPECT_EQ(plat->adapter.engine().mismatches(), 0u);
     return plat;
 }
 
