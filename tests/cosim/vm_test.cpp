@@ -159,6 +159,39 @@ TEST(vm, pf_driver_in_a_vm_runs_verified_loopback_through_the_iommu) {
     EXPECT_EQ(host.adapter.counters().dma_errors, 0u);
 }
 
+// Commands completed by event: the EQE is a translated DMA write into guest memory and the
+// MSI-X message reaches the guest's vector untranslated (no interrupt remapping).
+TEST(vm, commands_complete_by_interrupt_inside_a_vm) {
+    cosim::platform host("host0");
+    cosim::hypervisor hv(host);
+    std::string err;
+    cosim::vm* g = hv.create_vm({"guest", 8 * MiB, 2 * MiB}, err);
+    ASSERT_NE(g, nullptr) << err;
+    hv.block_unassigned(true);
+    ASSERT_TRUE(hv.assign(*g, 0, err)) << err;
+    bool probed = false;
+    int pds = 0;
+    uint64_t interrupts = 0;
+    hv.run_guest(*g, 0, [&](drv::bus& b) {
+        drv::device_options o;
+        o.command_events = true;
+        drv::device dev(b, o);
+        probed = dev.probe();
+        for (int i = 0; probed && i < 5; ++i) {
+            uint32_t pd = 0;
+            pds += dev.create_pd(pd).ok();
+        }
+        interrupts = dev.interrupts();
+    });
+    sc_core::sc_start();
+    EXPECT_TRUE(probed);
+    EXPECT_EQ(pds, 5);
+    EXPECT_GE(interrupts, 5u);
+    EXPECT_GE(host.irq.delivered(), 5u);
+    EXPECT_EQ(host.iommu.counters().faults, 0u);
+    EXPECT_EQ(host.iommu.counters().passthrough, 0u);
+}
+
 // A small RC pair on one device, for the tests that need their own memory regions.
 struct rc_pair {
     std::unique_ptr<drv::device> dev;
