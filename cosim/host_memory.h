@@ -1,10 +1,11 @@
 // Host DRAM as a TLM-2.0 target with DMI, plus the allocator the OS would use for coherent DMA
 // buffers.
 //
-// Contract: addresses are bus addresses starting at 0 (no IOMMU yet: bus = physical). Accesses
-// outside the memory answer TLM_ADDRESS_ERROR_RESPONSE (the root complex turns that into an
-// unsupported request). DMI is granted for the whole memory, read and write. Zero-time: latency
-// is charged by the PCIe link model in the root complex, not here.
+// Contract: addresses are host-physical, starting at 0 (the IOMMU in the root complex translates
+// device addresses before they get here). Accesses outside the memory answer
+// TLM_ADDRESS_ERROR_RESPONSE (the root complex turns that into an unsupported request). DMI is
+// granted for the whole memory, read and write. Zero-time: latency is charged by the PCIe link
+// model in the root complex, not here.
 #pragma once
 
 #include <tlm_utils/simple_target_socket.h>

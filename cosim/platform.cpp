@@ -37,6 +37,7 @@ platform::platform(sc_core::sc_module_name name, const platform_params& p, int)
     rc.mmio_out.bind(adapter.mmio_socket);
     adapter.dma_socket.bind(rc.dma_in);
     rc.mem_out.bind(mem.socket);
+    rc.set_iommu(&iommu);
 }
 
 void platform::run_driver(std::function<void(drv::bus&)> body, uint16_t fn) {
@@ -52,6 +53,19 @@ void platform::run_driver(std::function<void(drv::bus&)> body, uint16_t fn) {
             if (--g_running_drivers == 0) sc_core::sc_stop();
         },
         sc_core::sc_gen_unique_name("driver"), &opt);
+}
+
+void platform::run_driver(std::unique_ptr<drv::bus> bus, std::function<void(drv::bus&)> body) {
+    m_guest_buses.push_back(std::move(bus));
+    drv::bus* b = m_guest_buses.back().get();
+    ++g_running_drivers;
+    sc_core::sc_spawn_options opt;
+    sc_core::sc_spawn(
+        [b, body = std::move(body)]() {
+            body(*b);
+            if (--g_running_drivers == 0) sc_core::sc_stop();
+        },
+        sc_core::sc_gen_unique_name("guest_driver"), &opt);
 }
 
 }  // namespace chio::cosim

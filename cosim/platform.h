@@ -11,6 +11,7 @@
 
 #include "cosim/host_memory.h"
 #include "cosim/interrupt_controller.h"
+#include "cosim/iommu.h"
 #include "cosim/pcie_link.h"
 #include "cosim/root_complex.h"
 #include "cosim/sc_bus.h"
@@ -32,16 +33,20 @@ public:
     // every platform has returned, the simulation stops (sc_stop), so a scenario ends when its
     // drivers finish.
     void run_driver(std::function<void(drv::bus&)> body, uint16_t fn = 0);
+    // As above, on a bus the caller made (a VM's guest bus); the platform keeps it alive.
+    void run_driver(std::unique_ptr<drv::bus> bus, std::function<void(drv::bus&)> body);
 
     host_memory mem;
     interrupt_controller irq;
     root_complex rc;
+    cosim::iommu iommu;  // on rc's DMA path; empty, it passes every function through
     model::adapter adapter;
 
 private:
     platform(sc_core::sc_module_name name, const platform_params& p, int);  // after the override
 
     std::vector<std::unique_ptr<sc_bus>> m_buses;
+    std::vector<std::unique_ptr<drv::bus>> m_guest_buses;
 };
 
 }  // namespace chio::cosim

@@ -56,8 +56,45 @@ void root_complex::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& de
         p.set_response_status(tlm::TLM_OK_RESPONSE);
         return;
     }
-    mem_out->b_transport(p, delay);
+    if (m_iommu != nullptr) {
+        translated_access(p, delay, ext->fn);
+    } else {
+        mem_out->b_transport(p, delay);
+    }
     if (!p.is_response_ok()) ++m_ur;
+}
+
+void root_complex::translated_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay,
+                                     uint16_t fn) {
+    const uint64_t addr = p.get_address();
+    const uint64_t len = p.get_data_length();
+    const auto now_ns =
+        static_cast<uint64_t>((sc_core::sc_time_stamp() + delay).to_seconds() * 1e9 + 0.5);
+    if (!m_iommu->translate(fn, addr, len, p.is_write(), m_segs, now_ns)) {
+        p.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return;
+    }
+    // The common case (passthrough, or an access inside one host-contiguous run) is the payload
+    // itself with its address replaced.
+    if (m_segs.size() == 1) {
+        p.set_address(m_segs[0].hpa);
+        mem_out->b_transport(p, delay);
+        p.set_address(addr);
+        return;
+    }
+    unsigned char* data = p.get_data_ptr();
+    for (const iommu_segment& s : m_segs) {
+        p.set_address(s.hpa);
+        p.set_data_ptr(data + s.offset);
+        p.set_data_length(static_cast<unsigned>(s.len));
+        p.set_streaming_width(static_cast<unsigned>(s.len));
+        mem_out->b_transport(p, delay);
+        if (!p.is_response_ok()) break;
+    }
+    p.set_address(addr);
+    p.set_data_ptr(data);
+    p.set_data_length(static_cast<unsigned>(len));
+    p.set_streaming_width(static_cast<unsigned>(len));
 }
 
 }  // namespace chio::cosim

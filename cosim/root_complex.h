@@ -7,6 +7,11 @@
 //   interrupt controller (writes only), DRAM to host memory, anything else (including the MMIO
 //   window: no peer-to-peer) is an unsupported request, answered with
 //   TLM_ADDRESS_ERROR_RESPONSE and counted.
+// - With an IOMMU set (set_iommu), every upstream memory request outside the MSI range is
+//   translated for its function (pcie_ext::fn) before it is routed: a refused translation is an
+//   unsupported request (TLM_ADDRESS_ERROR_RESPONSE, counted in both places, no byte moved); an
+//   access that spans host-discontiguous pages reaches host memory as one transaction per
+//   host-contiguous piece. MSI writes are never translated (no interrupt remapping).
 // - Timing is annotated on the transaction's delay; the initiator waits for it.
 #pragma once
 
@@ -16,8 +21,10 @@
 #include <cstdint>
 #include <systemc>
 #include <tlm>
+#include <vector>
 
 #include "cosim/interrupt_controller.h"
+#include "cosim/iommu.h"
 #include "cosim/pcie_link.h"
 
 namespace chio::cosim {
@@ -38,13 +45,19 @@ public:
 
     pcie_link& link() { return m_link; }
     uint64_t unsupported_requests() const { return m_ur; }
+    // The IOMMU on the DMA path, or nullptr for none (bus address = host physical).
+    void set_iommu(iommu* m) { m_iommu = m; }
 
 private:
     void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+    // Memory request through the IOMMU: translate, then one host-memory access per segment.
+    void translated_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay, uint16_t fn);
 
     interrupt_controller& m_irq;
     pcie_link m_link;
     uint64_t m_ur = 0;
+    iommu* m_iommu = nullptr;
+    std::vector<iommu_segment> m_segs;  // reused: no allocation per DMA
 };
 
 }  // namespace chio::cosim

@@ -1,0 +1,59 @@
+// The bus of a driver running inside a VM, for the function assigned to it (pass-through).
+//
+// Contract
+// - Config and MMIO go straight to the assigned function through the root complex, tagged with
+//   its routing id, exactly as the host's sc_bus does: the hypervisor is not on the data path.
+//   (VFIO would trap config space and emulate parts of it; the model passes it through.) BAR0 is
+//   placed where the hypervisor says (bar_base): the guest sees the function's BAR at its host
+//   address, i.e. an identity second-level mapping of the MMIO window.
+// - dma_alloc() allocates from the VM's guest memory: the CPU pointer is the host's view of the
+//   backing page, the bus address is the guest-physical address, which the IOMMU translates for
+//   the assigned function. A buffer never straddles a backing chunk (cosim/vm.h); a request the
+//   VM cannot meet returns an empty buffer (cpu == nullptr).
+// - MSI-X: msi(n) and wait_interrupt(n) are the function's vector n (the interrupt controller is
+//   keyed by function and vector; no interrupt remapping, see cosim/iommu.h).
+// - Every method must be called from a SystemC thread process.
+#pragma once
+
+#include <cstdint>
+
+#include "cosim/sc_bus.h"
+#include "cosim/vm.h"
+#include "driver/bus.h"
+
+namespace chio::cosim {
+
+class guest_bus final : public drv::bus {
+public:
+    // fn: the assigned function; p.fn is overwritten with it.
+    guest_bus(vm& guest, uint16_t fn, root_complex& rc, host_memory& mem, interrupt_controller& irq,
+              sc_bus_params p = {});
+
+    uint32_t cfg_read(uint32_t offset, unsigned size) override;
+    void cfg_write(uint32_t offset, uint32_t value, unsigned size) override;
+    uint32_t mmio_read32(uint64_t addr) override;
+    uint64_t mmio_read64(uint64_t addr) override;
+    void mmio_write32(uint64_t addr, uint32_t value) override;
+    void mmio_write64(uint64_t addr, uint64_t value) override;
+    void mmio_write_block(uint64_t addr, const void* data, size_t len) override;
+    uint64_t bar_window(unsigned bar, uint64_t size) override;
+    drv::dma_buffer dma_alloc(size_t size, size_t align) override;
+    void dma_free(const drv::dma_buffer& b) override;
+    drv::msi_message msi(unsigned n) override;
+    bool wait_interrupt(unsigned n, uint64_t timeout_ns) override;
+    void barrier(drv::barrier_kind k) override;
+    void relax() override;
+    uint64_t now_ns() override;
+
+    vm& guest() { return m_vm; }
+    uint16_t fn() const { return m_fn; }
+
+private:
+    static sc_bus_params with_fn(sc_bus_params p, uint16_t fn);
+
+    vm& m_vm;
+    uint16_t m_fn;
+    sc_bus m_io;  // config, MMIO and interrupts: the same path as the host's bus
+};
+
+}  // namespace chio::cosim
