@@ -117,7 +117,10 @@ TEST(qos_pf, weights_and_rate_limit_hold_on_the_port) {
             }
             io.relax();
         }
-        for (int i = 0; i < N; ++i) f.a[i] = f.b[i] = test::side{};
+        for (int i = 0; i < N; ++i) {
+            f.a[i] = test::side{};
+            f.b[i] = test::side{};
+        }
         ran = true;
     });
     sc_core::sc_start();
@@ -135,10 +138,13 @@ TEST(qos_pf, weights_and_rate_limit_hold_on_the_port) {
                     r[i].avg_gbps, r[i].windows, r[i].max_window_gbps, r[i].min_window_gbps);
     }
     // The limited QP gets its limit (its fair share, 1/5 of the total, is more), within 1 % on
-    // average and in every 100 us window up to one 4 KiB frame (0.33 Gb/s at 100 us).
+    // average. In a 100 us window it may exceed it by one frame of granularity (0.33 Gb/s for a
+    // 4 KiB frame) plus the tokens it saved while another QP's turn fetched and gathered a
+    // message (the serial send path; docs/virtualization-qos.md, "Known limits"): at most one
+    // more frame here.
     ASSERT_GT(total / 5, LIMIT_MBPS / 1000.0);
     EXPECT_NEAR(r[2].avg_gbps, LIMIT_MBPS / 1000.0, 0.01 * LIMIT_MBPS / 1000.0);
-    EXPECT_LE(r[2].max_window_gbps, LIMIT_MBPS / 1000.0 + 4178 * 8 / 1e5);
+    EXPECT_LE(r[2].max_window_gbps, LIMIT_MBPS / 1000.0 + 2 * 4178 * 8 / 1e5);
     // The others split the rest 1:3.
     const double rest = r[0].avg_gbps + r[1].avg_gbps;
     EXPECT_NEAR(r[0].avg_gbps / rest, 0.25, 0.02 * 0.25);
