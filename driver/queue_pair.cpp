@@ -83,6 +83,8 @@ cmd_result queue_pair::modify(command_channel& c, qp_state state, uint32_t attr_
     in.dest_mac = v.dest_mac;
     in.dest_gid_hi = v.dest_gid_hi;
     in.dest_gid_lo = v.dest_gid_lo;
+    in.rate_limit = v.rate_limit_mbps;
+    in.qos_weight = v.qos_weight;
     const cmd_result r = c.exec(cmd::opcode::MODIFY_QP, &in, cmd::MODIFY_QP_IN_SIZE, nullptr, 0);
     if (r.ok() && (attr_mask & spec::qp_attr::STATE)) {
         if (state == qp_state::RESET) {

@@ -65,6 +65,8 @@ struct qp_attr_values {
     uint64_t dest_mac = 0;
     uint64_t dest_gid_hi = 0;
     uint64_t dest_gid_lo = 0;
+    uint32_t rate_limit_mbps = 0;  // qp_attr::RATE_LIMIT: 0 = unlimited
+    uint32_t qos_weight = 1;       // qp_attr::QOS_WEIGHT: 1..65535
 };
 
 class queue_pair {

@@ -6,7 +6,8 @@ void adapter_core::collect() {
     bool work_added = false, events_added = false;
     qe_work w;
     while (qe->pop_work(w)) {
-        work.push_back(w.wqid);
+        // Only send queues are scheduled (wqid = 2 * qpn); a token marks the queue active.
+        sched.activate(w.wqid / 2u);
         work_added = true;
     }
     qe_event e;

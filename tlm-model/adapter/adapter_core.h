@@ -1,8 +1,8 @@
 // State and services shared by the adapter's engines (command unit, QP engine, event unit).
 //
 // The engines run as SystemC threads of the adapter and call one another only through the
-// queues here: work tokens for the scheduler, events and asynchronous EQEs for the event unit,
-// QP flush requests for the QP engine. Queue-engine outputs are collected into those queues
+// queues here: the QoS scheduler's active send queues, events and asynchronous EQEs for the event
+// unit, QP flush requests for the QP engine. Queue-engine outputs are collected into those queues
 // after every queue-engine call (collect()), so no engine consumes another's outputs.
 #pragma once
 
@@ -13,6 +13,7 @@
 
 #include "tlm-model/adapter/contexts.h"
 #include "tlm-model/adapter/dma_port.h"
+#include "tlm-model/adapter/qos_scheduler.h"
 #include "tlm-model/queue_engine/queue_engine.h"
 
 namespace chio::model {
@@ -43,6 +44,11 @@ struct adapter_probes {
     std::function<void(uint32_t eqn, const spec::eqe&)> eqe;
     std::function<void(uint32_t qpn, spec::qp_state)> qp_state;
     std::function<void(uint16_t opcode, uint8_t status)> command;
+    // A frame a send queue put on the port, serialized over [begin, end) (wire occupancy bytes,
+    // preamble and gap included): what the QoS scheduler charged, as the wire saw it.
+    std::function<void(uint16_t fn, uint32_t qpn, uint64_t wire_bytes, sc_core::sc_time begin,
+                       sc_core::sc_time end)>
+        tx;
 };
 
 // The network port's identity and state (one port per adapter).
@@ -62,7 +68,9 @@ struct adapter_core {
     adapter_counters counters;
     adapter_probes probes;
 
-    std::deque<uint16_t> work;           // send queues with work, in scheduling order
+    // Send queues with work: the queue engine's work tokens mark them active here; the QP
+    // engine's send thread asks it which to serve next (docs/virtualization-qos.md).
+    qos_scheduler sched{ctx};
     std::deque<qe_event> events;         // queue-engine events for the event unit
     std::deque<async_eqe> async_events;  // asynchronous EQEs for the event unit
     std::deque<uint32_t> flushes;        // QPs whose queues must be flushed

@@ -124,7 +124,7 @@ void adapter::reset_thread() {
         }
         m_cmd.reset();
         m_core.collect();
-        m_core.work.clear();
+        m_core.sched.clear();
         m_core.events.clear();
         m_core.async_events.clear();
         m_core.flushes.clear();

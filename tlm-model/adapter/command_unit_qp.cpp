@@ -96,7 +96,7 @@ command_unit::result command_unit::modify_qp(uint16_t fn, const uint8_t* in) {
     const uint32_t known = a::STATE | a::PKEY_INDEX | a::ACCESS_FLAGS | a::PORT | a::QKEY | a::AV |
                            a::PATH_MTU | a::TIMEOUT | a::RETRY_CNT | a::RNR_RETRY | a::RQ_PSN |
                            a::MAX_QP_RD_ATOMIC | a::MIN_RNR_TIMER | a::SQ_PSN |
-                           a::MAX_DEST_RD_ATOMIC | a::DEST_QPN;
+                           a::MAX_DEST_RD_ATOMIC | a::DEST_QPN | a::RATE_LIMIT | a::QOS_WEIGHT;
     if (i.attr_mask & ~known) return {status::BAD_PARAM, field(2)};
     const spec::qp_state cur = q->state;
     spec::qp_state next = cur;
@@ -140,8 +140,14 @@ command_unit::result command_unit::modify_qp(uint16_t fn, const uint8_t* in) {
     if ((i.attr_mask & (a::MAX_QP_RD_ATOMIC | a::MAX_DEST_RD_ATOMIC)) && (i.rd_atomic & ~rd_bits)) {
         return {status::BAD_PARAM, field(11)};
     }
+    // QoS (docs/virtualization-qos.md): a weight of 0 would give the QP no share at all.
+    if ((i.attr_mask & a::QOS_WEIGHT) && (i.qos_weight == 0 || i.qos_weight > 0xFFFF)) {
+        return {status::BAD_PARAM, field(16)};
+    }
 
     if (i.attr_mask & a::DEST_QPN) q->attrs.dest_qpn = i.dest_qpn;
+    if (i.attr_mask & a::RATE_LIMIT) q->rate_limit_mbps = i.rate_limit;
+    if (i.attr_mask & a::QOS_WEIGHT) q->qos_weight = i.qos_weight;
     if (i.attr_mask & a::RQ_PSN) q->attrs.rq_psn = i.rq_psn;
     if (i.attr_mask & a::SQ_PSN) q->attrs.sq_psn = i.sq_psn;
     if (i.attr_mask & a::PATH_MTU) q->attrs.path_mtu = i.path_mtu;

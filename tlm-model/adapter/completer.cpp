@@ -82,6 +82,9 @@ void qp_engine::retransmit(uint32_t qpn, uint32_t from_psn) {
             continue;
         }
         for (const auto& p : wr.packets) {
+            // Packets the send thread has not sent yet are not retransmissions: they go in
+            // their own turns, after these.
+            if (!r.unsent.empty() && psn_diff(p->psn, r.unsent.front()->psn) >= 0) break;
             if (psn_diff(p->psn, from_psn) >= 0) again.push_back(p);
         }
     }
@@ -204,7 +207,7 @@ void qp_engine::on_response(uint32_t qpn, const roce_packet& p) {
     complete_front(qpn, cqe_status::SUCCESS);
     arm_timer(qpn);
     if (r.stalled) {
-        m_core.work.push_back(sq_wqid(qpn));
+        m_core.sched.activate(qpn);
         m_core.work_ev.notify(sc_core::SC_ZERO_TIME);
     }
 }

@@ -1,6 +1,7 @@
 #include "tlm-model/adapter/qp_engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 
@@ -34,6 +35,7 @@ void qp_engine::on_transition(uint32_t qpn, qp_state from, qp_state to) {
     qp_transport& t = m_tp[qpn];
     if (to == qp_state::RESET) {
         q->parked = false;
+        m_core.sched.forget(qpn);
         t = qp_transport{};
         m_core.qe->wq_cfg({sq_wqid(qpn), false, false, 0, 0});
         m_core.qe->wq_cfg({rq_wqid(qpn), false, false, 0, 0});
@@ -53,7 +55,7 @@ void qp_engine::on_transition(uint32_t qpn, qp_state from, qp_state to) {
     if (to == qp_state::ERR || to == qp_state::SQE) m_core.request_flush(qpn);
     if (to == qp_state::RTS && q->parked) {
         q->parked = false;
-        m_core.work.push_back(sq_wqid(qpn));
+        m_core.sched.activate(qpn);
         m_core.work_ev.notify(sc_core::SC_ZERO_TIME);
     }
 }
@@ -158,6 +160,9 @@ void qp_engine::complete_front(uint32_t qpn, cqe_status st) {
     if (r.outstanding.empty()) return;
     const outstanding_wr wr = std::move(r.outstanding.front());
     r.outstanding.pop_front();
+    // Unsent packets belong to the last WR: once it is gone (an error, or an acknowledgement
+    // the peer had no right to send), they are never sent.
+    if (r.outstanding.empty()) r.unsent.clear();
     if (wr.kind == wr_kind::read || wr.kind == wr_kind::atomic) --r.rd_atomic;
     complete(qpn, wr.index, wr.wqe, st, wr.length);
 }
@@ -170,43 +175,67 @@ void qp_engine::send_thread() {
             flush(qpn);
             continue;
         }
-        if (m_core.work.empty()) {
+        const sc_core::sc_time now = sc_core::sc_time_stamp();
+        const qos_pick p = m_core.sched.pick(now.to_seconds() * 1e9);
+        if (p.found) {
+            m_core.sched.finish(p.qpn, serve(p.qpn));
+        } else if (p.ready_ns < 0.0) {
             sc_core::wait(m_core.work_ev);
-            continue;
+        } else {
+            // Every queue with work is capped: sleep until the earliest refill (rounded up to
+            // the time resolution, so the bucket has refilled when we look again) or new work.
+            const double ps = std::ceil((p.ready_ns - now.to_seconds() * 1e9) * 1000.0);
+            sc_core::wait(sc_core::sc_time(std::max(1.0, ps), sc_core::SC_PS), m_core.work_ev);
         }
-        const uint16_t wqid = m_core.work.front();
-        m_core.work.pop_front();
-        const uint32_t qpn = wqid / 2u;
-        qp_ctx* q = m_core.ctx.qp(qpn);
-        if (q == nullptr) continue;
-        if (q->state != qp_state::RTS && q->state != qp_state::ERR && q->state != qp_state::SQE) {
-            q->parked = true;  // resumes on the move to RTS
-            continue;
-        }
-        requester_state& r = m_tp[qpn].req;
-        if (r.stalled) {
-            // A READ/atomic waits for a slot; the completer hands the token back when one frees.
-            const uint32_t limit = std::max<uint32_t>(
-                1, static_cast<uint32_t>(
-                       spec::packed::QP_RD_ATOMIC_MAX_RD_ATOMIC.get(q->attrs.rd_atomic)));
-            if (r.rd_atomic >= limit && q->state != qp_state::ERR) continue;
-            r.stalled = false;
-            process_wqe(qpn, r.stalled_index);
-            // The queue engine still counts a token as outstanding for this queue: dequeue
-            // next time round so it hands out the rest.
-            m_core.work.push_back(wqid);
-            continue;
-        }
-        const qe_deq_resp d = m_core.qe->deq({wqid});
-        m_core.collect();
-        if (d.status != status::OK) continue;
-        process_wqe(qpn, d.index);
     }
+}
+
+bool qp_engine::serve(uint32_t qpn) {
+    qp_ctx* q = m_core.ctx.qp(qpn);
+    if (q == nullptr) return false;
+    requester_state& r = m_tp[qpn].req;
+    if (!r.unsent.empty()) {
+        // A message in progress goes on in RTS, and in SQD (a drain finishes what it started).
+        if (q->state == qp_state::RTS || q->state == qp_state::SQD) {
+            send_next(qpn);
+            return !r.unsent.empty();
+        }
+        r.unsent.clear();  // ERR/SQE: the flush completes its WQE; the rest is never sent
+    }
+    const uint16_t wqid = sq_wqid(qpn);
+    if (q->state != qp_state::RTS && q->state != qp_state::ERR && q->state != qp_state::SQE) {
+        m_core.sched.consume(qpn);
+        q->parked = true;  // resumes on the move to RTS
+        return false;
+    }
+    if (r.stalled) {
+        // A READ/atomic waits for a slot; the completer activates the queue when one frees.
+        const uint32_t limit = std::max<uint32_t>(
+            1, static_cast<uint32_t>(
+                   spec::packed::QP_RD_ATOMIC_MAX_RD_ATOMIC.get(q->attrs.rd_atomic)));
+        if (r.rd_atomic >= limit && q->state != qp_state::ERR) {
+            m_core.sched.consume(qpn);
+            return false;
+        }
+        r.stalled = false;
+        process_wqe(qpn, r.stalled_index);
+        // The queue engine still counts a token as outstanding for this queue: dequeue next
+        // time round so it hands out the rest.
+        m_core.sched.activate(qpn);
+        return !r.unsent.empty();
+    }
+    m_core.sched.consume(qpn);
+    const qe_deq_resp d = m_core.qe->deq({wqid});
+    m_core.collect();
+    if (d.status != status::OK) return false;
+    process_wqe(qpn, d.index);
+    return !r.unsent.empty();
 }
 
 void qp_engine::flush(uint32_t qpn) {
     // In-flight WQEs first, in order, then everything still in the rings.
     requester_state& r = m_tp[qpn].req;
+    r.unsent.clear();
     while (!r.outstanding.empty()) {
         if (live(qpn) == nullptr) return;
         complete_front(qpn, cqe_status::WR_FLUSH_ERR);

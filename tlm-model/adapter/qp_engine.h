@@ -2,10 +2,13 @@
 // port.
 //
 // Threads (each a SystemC thread of the adapter):
-//   send  - takes a send queue from the scheduler's work list, dequeues one WQE (one per turn,
-//           so one queue cannot starve another), fetches it by DMA into a private copy (single
-//           fetch: every check uses the copy), validates it, gathers the payload through the
-//           memory-protection check, and transmits its packets (requester.cpp);
+//   send  - asks the QoS scheduler (qos_scheduler.h) for the next send queue and serves it one
+//           turn of one packet: the next packet of the message in progress, or else it dequeues
+//           one WQE, fetches it by DMA into a private copy (single fetch: every check uses the
+//           copy), validates it, gathers the payload through the memory-protection check,
+//           segments it, and transmits the first packet (requester.cpp). One packet per turn is
+//           what lets weights and caps hold at packet granularity; when every queue with work
+//           is capped it waits for the earliest token refill (or new work);
 //   rx    - handles incoming packets: requests as responder (responder.cpp), responses and
 //           acknowledgements as requester (completer.cpp);
 //   timer - retransmits on ACK timeout and after RNR delays (completer.cpp).
@@ -93,6 +96,10 @@ private:
                          spec::cqe_status local);
 
     // qp_engine.cpp
+    // One scheduling turn on a send queue; true: the queue has the rest of a message to send.
+    bool serve(uint32_t qpn);
+    // Transmits the next packet of the message in progress (requester_send.cpp).
+    void send_next(uint32_t qpn);
     void complete(uint32_t qpn, uint16_t index, const spec::send_wqe& w, spec::cqe_status st,
                   uint32_t byte_len);
     void complete_front(uint32_t qpn, spec::cqe_status st);

@@ -104,7 +104,11 @@ transition_check check_transition(spec::qp_type type, qp_state cur, qp_state nex
     const bool rc = type == spec::qp_type::RC;
     const uint32_t req = rc ? r.rc_req : r.ud_req;
     const uint32_t opt = rc ? r.rc_opt : r.ud_opt;
-    const uint32_t attrs = mask & ~a::STATE;
+    // The QoS attributes may come with any transition that keeps the QP usable (as Linux
+    // allows IBV_QP_RATE_LIMIT on RTR->RTS and RTS->RTS), never with RESET or ERR.
+    const uint32_t qos = a::RATE_LIMIT | a::QOS_WEIGHT;
+    const bool qos_ok = next != qp_state::RESET && next != qp_state::ERR;
+    const uint32_t attrs = mask & ~a::STATE & ~(qos_ok ? qos : 0u);
     if ((attrs & req) != req) return transition_check::bad_attrs;
     if ((attrs & ~(req | opt)) != 0) return transition_check::bad_attrs;
     return transition_check::ok;

@@ -45,9 +45,23 @@ roce_packet qp_engine::make_packet(uint32_t src_qpn, uint32_t dest_qp,
 
 void qp_engine::transmit(uint32_t qpn, packet_ptr p) {
     ++m_tc.per_opcode_tx[static_cast<uint8_t>(p->opcode)];
-    // Spoof check: a packet with a source other than its function's assignment never leaves.
+    // Spoof check: a packet with a source other than its function's assignment never leaves
+    // (and, never on the wire, is not charged to the function's share).
     if (!m_core.egress_allowed(qpn, *p)) return;
+    const bool up = m_port.config().up;  // a port that is down drops the frame: nothing to charge
+    const uint64_t occupancy = wire_occupancy(*p);
+    // Every frame a send queue puts on the wire counts to its weights and caps, retransmissions
+    // included (charged when the frame is handed to the port).
+    if (up) m_core.sched.charge(qpn, occupancy, sc_core::sc_time_stamp().to_seconds() * 1e9);
     m_port.transmit(std::move(p));
+    if (up && m_core.probes.tx) {
+        // port::transmit returns when the frame has left: it occupied the port until now.
+        const sc_core::sc_time end = sc_core::sc_time_stamp();
+        const sc_core::sc_time ser(static_cast<double>(occupancy) * 8.0 / m_port.config().gbps,
+                                   sc_core::SC_NS);
+        const qp_ctx* q = m_core.ctx.qp(qpn);
+        m_core.probes.tx(q != nullptr ? q->fn : 0, qpn, occupancy, end - ser, end);
+    }
 }
 
 cqe_status qp_engine::gather(uint32_t qpn, const spec::send_wqe& w, std::vector<uint8_t>& payload) {

@@ -86,14 +86,23 @@ bool qp_engine::send_rc(uint32_t qpn, outstanding_wr& wr, std::vector<uint8_t>& 
         }
         wr.last_psn = (r.next_psn - 1) & PSN_MASK;
     }
-    std::vector<packet_ptr> packets = wr.packets;
+    // The packets go one per scheduling turn, the first in this one (qp_engine.h).
+    r.unsent.assign(wr.packets.begin(), wr.packets.end());
     r.outstanding.push_back(std::move(wr));
     if (r.deadline == sc_core::SC_ZERO_TIME) arm_timer(qpn);
-    for (auto& p : packets) {
-        if (live(qpn) == nullptr) return false;
-        transmit(qpn, p);
-    }
-    return true;
+    send_next(qpn);
+    return live(qpn) != nullptr;
+}
+
+void qp_engine::send_next(uint32_t qpn) {
+    requester_state& r = m_tp[qpn].req;
+    if (r.unsent.empty() || live(qpn) == nullptr) return;
+    const packet_ptr p = std::move(r.unsent.front());
+    r.unsent.pop_front();
+    transmit(qpn, p);
+    // The ACK timeout runs from the last packet sent, not from the WQE's start: a message paced
+    // by a rate limit over many turns must not time out before its last packet leaves.
+    if (live(qpn) != nullptr && r.deadline != sc_core::SC_ZERO_TIME) arm_timer(qpn);
 }
 
 void qp_engine::send_ud(uint32_t qpn, uint16_t index, const spec::send_wqe& w,

@@ -50,6 +50,9 @@ struct requester_state {
     sc_core::sc_time rnr_until;  // after an RNR NAK: no retransmission before this
     bool rnr_pending = false;
     uint32_t rnr_psn = 0;  // where the retransmission after the RNR delay starts
+    // Packets of the last outstanding WR not yet sent for the first time, in PSN order: the
+    // send thread sends one per scheduling turn; retransmissions never include them.
+    std::deque<packet_ptr> unsent;
     // A READ/atomic dequeued while max_rd_atomic were in flight waits here.
     bool stalled = false;
     uint16_t stalled_index = 0;
