@@ -1,0 +1,47 @@
+#include "service/host_worker.h"
+
+namespace chio::service {
+
+host_worker::host_worker(unsigned index, cosim::platform& p)
+    : m_index(index), m_platform(p), m_bus(p.rc, p.mem, p.irq), m_mem(p.mem) {
+    sc_core::sc_spawn([this] { run(); }, sc_core::sc_gen_unique_name("verbs_worker"));
+}
+
+void host_worker::submit(std::unique_ptr<job> j) {
+    m_queue.push_back(std::move(j));
+    m_work.notify(sc_core::SC_ZERO_TIME);
+}
+
+std::vector<std::unique_ptr<job>> host_worker::take_done() {
+    std::vector<std::unique_ptr<job>> out;
+    out.swap(m_done);
+    return out;
+}
+
+void host_worker::run() {
+    std::string why;
+    verbs::context* ctx = verbs::open_device(m_bus, {}, &why);
+    if (ctx == nullptr) {
+        m_failed = true;
+        m_error = "host" + std::to_string(m_index) + ": cannot open the adapter: " + why;
+        sc_core::sc_pause();
+        return;
+    }
+    verbs::query_port(ctx, 1, &m_port);
+    m_ctx = ctx;
+    sc_core::sc_pause();
+    for (;;) {
+        while (m_queue.empty()) sc_core::wait(m_work);
+        std::unique_ptr<job> j = std::move(m_queue.front());
+        m_queue.pop_front();
+        if (j->close) {
+            j->owner->close();
+        } else {
+            j->response = j->owner->execute(j->o, j->body, j->status);
+        }
+        m_done.push_back(std::move(j));
+        sc_core::sc_pause();
+    }
+}
+
+}  // namespace chio::service
