@@ -2,6 +2,9 @@
 
 namespace chio::service {
 
+const sc_core::sc_time host_worker::POLL_INTERVAL(100, sc_core::SC_NS);
+const sc_core::sc_time host_worker::POLL_WINDOW(10, sc_core::SC_US);
+
 host_worker::host_worker(unsigned index, cosim::platform& p)
     : m_index(index), m_platform(p), m_bus(p.rc, p.mem, p.irq), m_mem(p.mem) {
     sc_core::sc_spawn([this] { run(); }, sc_core::sc_gen_unique_name("verbs_worker"));
@@ -16,6 +19,20 @@ std::vector<std::unique_ptr<job>> host_worker::take_done() {
     std::vector<std::unique_ptr<job>> out;
     out.swap(m_done);
     return out;
+}
+
+// An empty poll is answered once the CQ has a completion or nothing else can happen: while
+// other activity is pending, the worker polls again every POLL_INTERVAL of simulated time (a
+// CPU spinning on its CQ), for at most POLL_WINDOW. Without this, a process spinning on
+// ibv_poll_cq would let simulated time advance only between its requests, and the
+// simulation would crawl at the speed of the socket round trip.
+void host_worker::wait_for_completion(job& j) {
+    const sc_core::sc_time until = sc_core::sc_time_stamp() + POLL_WINDOW;
+    while (j.status == 0 && j.response.empty() && sc_core::sc_time_stamp() < until &&
+           sc_core::sc_pending_activity()) {
+        sc_core::wait(POLL_INTERVAL);
+        j.response = j.owner->execute(j.o, j.body, j.status);
+    }
 }
 
 void host_worker::run() {
@@ -38,6 +55,7 @@ void host_worker::run() {
             j->owner->close();
         } else {
             j->response = j->owner->execute(j->o, j->body, j->status);
+            if (j->o == shim::proto::op::POLL_CQ) wait_for_completion(*j);
         }
         m_done.push_back(std::move(j));
         sc_core::sc_pause();

@@ -52,8 +52,12 @@ public:
     bool busy() const { return !m_queue.empty(); }
     std::vector<std::unique_ptr<job>> take_done();
 
+    static const sc_core::sc_time POLL_INTERVAL;
+    static const sc_core::sc_time POLL_WINDOW;
+
 private:
     void run();
+    void wait_for_completion(job& j);
 
     unsigned m_index;
     cosim::platform& m_platform;
