@@ -366,8 +366,10 @@ ibv_ah* ibv_create_ah(ibv_pd* pd, ibv_ah_attr* attr) {
     return &a->ah;
 }
 
-// The reply address of a received UD datagram: the sender's GID from the GRH the device put in
-// front of the data (RoCE always has one).
+// The reply address of a received UD datagram: the sender's GID from the 40 bytes the device
+// put in front of the data. RoCE v2 over IPv4 (RoCEv2 Annex A17.4.5.1) leaves the first 20
+// bytes zero and puts the IPv4 header in the last 20: the GID is then ::ffff:<source IPv4>, as
+// rdma-core derives it.
 int ibv_init_ah_from_wc(ibv_context*, uint8_t port_num, ibv_wc* wc, ibv_grh* grh,
                         ibv_ah_attr* ah_attr) {
     if (wc == nullptr || grh == nullptr || ah_attr == nullptr || !(wc->wc_flags & IBV_WC_GRH)) {
@@ -375,7 +377,17 @@ int ibv_init_ah_from_wc(ibv_context*, uint8_t port_num, ibv_wc* wc, ibv_grh* grh
     }
     std::memset(ah_attr, 0, sizeof(*ah_attr));
     ah_attr->is_global = 1;
-    ah_attr->grh.dgid = grh->sgid;
+    const auto* raw = reinterpret_cast<const uint8_t*>(grh);
+    bool ipv4 = (raw[20] >> 4) == 4;
+    for (int i = 0; i < 20 && ipv4; ++i) ipv4 = raw[i] == 0;
+    if (ipv4) {
+        std::memset(&ah_attr->grh.dgid, 0, sizeof(ah_attr->grh.dgid));
+        ah_attr->grh.dgid.raw[10] = 0xFF;
+        ah_attr->grh.dgid.raw[11] = 0xFF;
+        std::memcpy(ah_attr->grh.dgid.raw + 12, raw + 20 + 12, 4);  // IPv4 source address
+    } else {
+        ah_attr->grh.dgid = grh->sgid;
+    }
     ah_attr->grh.hop_limit = 0xFF;
     ah_attr->sl = wc->sl;
     ah_attr->port_num = port_num;
