@@ -2,6 +2,10 @@
 
 #include <sys/uio.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 namespace chio::service {
 
 namespace {
@@ -19,7 +23,17 @@ uint64_t remote_memory::map(int pid, uint64_t addr, uint64_t len) {
         iovec remote{reinterpret_cast<void*>(static_cast<uintptr_t>(addr + off)), n};
         const ssize_t done = write ? process_vm_writev(pid, &local, 1, &remote, 1, 0)
                                    : process_vm_readv(pid, &local, 1, &remote, 1, 0);
-        if (done != static_cast<ssize_t>(n)) return false;
+        if (done != static_cast<ssize_t>(n)) {
+            // Said once: a process that died makes every later access fail the same way.
+            if (!m_warned) {
+                std::printf("chio-verbs: DMA %s pid %d at 0x%llx failed: %s\n",
+                            write ? "to" : "from", pid, static_cast<unsigned long long>(addr + off),
+                            done < 0 ? std::strerror(errno) : "short transfer");
+                std::fflush(stdout);
+                m_warned = true;
+            }
+            return false;
+        }
         (write ? m_written : m_read) += n;
         return true;
     };

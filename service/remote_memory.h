@@ -35,6 +35,7 @@ private:
     cosim::host_memory& m_mem;
     uint64_t m_next = WINDOW_BASE;
     uint64_t m_read = 0, m_written = 0;
+    bool m_warned = false;
 };
 
 }  // namespace chio::service

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <systemc>
 
 namespace chio::service {
 
@@ -37,6 +38,8 @@ verbs::qp_cap from_wire(const proto::qp_cap& c) {
     v.max_inline_data = c.max_inline_data;
     return v;
 }
+
+double now_us() { return sc_core::sc_time_stamp().to_seconds() * 1e6; }
 
 bool valid_state(uint32_t s) { return s <= static_cast<uint32_t>(verbs::qp_state::ERR); }
 bool valid_mtu(uint32_t m) { return m >= 1 && m <= 5; }
@@ -239,7 +242,8 @@ std::vector<uint8_t> session::execute(proto::op o, const std::vector<uint8_t>& b
 }
 
 int session::hello(const proto::hello_req& r, proto::hello_resp& out) {
-    if (r.version != proto::VERSION) return EPROTO;
+    // One HELLO per connection, of this protocol version, from a real process id.
+    if (r.version != proto::VERSION || m_pid != 0 || r.pid <= 0) return EPROTO;
     m_pid = r.pid;
     m_command.assign(r.command, strnlen(r.command, sizeof(r.command)));
     out.host = m_host;
@@ -445,6 +449,12 @@ int session::post_send(const std::vector<uint8_t>& body, proto::post_resp& out) 
             return e;
         }
         ++m_stats.sends;
+        if (m_stats.first_post_us < 0) m_stats.first_post_us = now_us();
+        if (w.send_flags & verbs::SEND_INLINE) {
+            m_stats.bytes += w.inline_len;
+        } else {
+            for (uint32_t s = 0; s < w.num_sge; ++s) m_stats.bytes += w.sg_list[s].length;
+        }
     }
     return 0;
 }
@@ -506,6 +516,7 @@ int session::poll_cq(uint32_t h, uint32_t n, std::vector<uint8_t>& out) {
         std::memcpy(out.data() + static_cast<size_t>(i) * sizeof(w), &w, sizeof(w));
     }
     m_stats.completions += static_cast<uint64_t>(got);
+    if (got > 0) m_stats.last_completion_us = now_us();
     return 0;
 }
 

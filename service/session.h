@@ -27,6 +27,11 @@ using gid_resolver = std::function<bool(const verbs::gid&, uint64_t& mac)>;
 
 struct session_stats {
     uint64_t requests = 0, sends = 0, recvs = 0, completions = 0, errors = 0;
+    // Payload bytes of the send-queue work requests posted (SEND, WRITE, READ, atomics), and
+    // the simulated time from the first of them to the last completion polled: the figures a
+    // benchmark's own wall-clock numbers do not give (docs/verbs.md).
+    uint64_t bytes = 0;
+    double first_post_us = -1, last_completion_us = -1;
 };
 
 class session {

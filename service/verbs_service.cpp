@@ -30,6 +30,16 @@ double wall_s() {
 
 double sim_us() { return sc_core::sc_time_stamp().to_seconds() * 1e6; }
 
+// Whether the model has something to do within the next slice. A timer further away (an RC
+// transport timer armed for tens of milliseconds) does not keep the service running by itself:
+// simulated time then advances only while a process polls for a completion (host_worker), so
+// an idle service idles instead of spinning, and a timer a waiting process needs still fires.
+bool model_busy() {
+    return sc_core::sc_pending_activity_at_current_time() ||
+           (sc_core::sc_pending_activity_at_future_time() &&
+            sc_core::sc_time_to_pending_activity() <= SLICE);
+}
+
 bool write_all(int fd, const void* p, size_t n) {
     const auto* b = static_cast<const uint8_t*>(p);
     while (n > 0) {
@@ -121,7 +131,7 @@ int verbs_service::run() {
     m_last_progress_wall = wall_s();
 
     while (!g_stop) {
-        bool work = sc_core::sc_pending_activity();
+        bool work = model_busy();
         for (auto& h : m_hosts) work = work || h->busy();
         std::vector<pollfd> fds;
         std::vector<int> ids;
@@ -140,7 +150,7 @@ int verbs_service::run() {
                 if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_client(ids[i]);
             }
         }
-        work = sc_core::sc_pending_activity();
+        work = model_busy();
         for (auto& h : m_hosts) work = work || h->busy();
         if (work) sc_core::sc_start(SLICE, sc_core::SC_EXIT_ON_STARVATION);
         collect_done();
@@ -269,6 +279,16 @@ void verbs_service::collect_done() {
                     static_cast<unsigned long long>(st.recvs),
                     static_cast<unsigned long long>(st.completions),
                     static_cast<unsigned long long>(st.errors));
+                if (st.bytes > 0 && st.last_completion_us > st.first_post_us) {
+                    const double span = st.last_completion_us - st.first_post_us;
+                    std::printf(
+                        "chio-verbs:   simulated time of client %d: %llu bytes posted, "
+                        "first post at %.3f us, last completion at %.3f us: %.3f us, "
+                        "%.3f Gb/s\n",
+                        c.sess->id(), static_cast<unsigned long long>(st.bytes), st.first_post_us,
+                        st.last_completion_us, span,
+                        static_cast<double>(st.bytes) * 8 / (span * 1e3));
+                }
                 std::fflush(stdout);
                 m_clients.erase(it);
                 continue;

@@ -1,5 +1,6 @@
 // The connection to the verbs service: CHIO_SOCKET names the Unix socket (default
 // proto::DEFAULT_SOCKET), CHIO_HOST the simulated host this process runs on (default 0).
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -98,6 +99,14 @@ bool connect_service() {
         return false;
     }
     g_fd = fd;
+    // The service reaches this process's registered memory with process_vm_readv/writev. Under
+    // Yama's ptrace_scope 1 only an ancestor may do that unless the process names its tracer:
+    // name the service (the peer of the socket). Root, or ptrace_scope 0, need nothing.
+    ucred peer{};
+    socklen_t peer_len = sizeof(peer);
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) == 0 && peer.pid > 0) {
+        ::prctl(PR_SET_PTRACER, static_cast<unsigned long>(peer.pid), 0, 0, 0);
+    }
     proto::hello_req h{};
     h.version = proto::VERSION;
     h.pid = static_cast<int32_t>(::getpid());
