@@ -21,18 +21,35 @@ std::vector<std::unique_ptr<job>> host_worker::take_done() {
     return out;
 }
 
-// An empty poll is answered once the CQ has a completion or nothing else can happen: while
-// other activity is pending, the worker polls again every POLL_INTERVAL of simulated time (a
-// CPU spinning on its CQ), for at most POLL_WINDOW. Without this, a process spinning on
-// ibv_poll_cq would let simulated time advance only between its requests, and the
-// simulation would crawl at the speed of the socket round trip.
+// An empty poll is answered once the CQ has a completion or nothing can happen soon: while
+// the model has an event within POLL_WINDOW, the worker polls again every POLL_INTERVAL of
+// simulated time (a CPU spinning on its CQ). Without this, a process spinning on ibv_poll_cq
+// would let simulated time advance only between its requests, and the simulation would crawl
+// at the speed of the socket round trip.
+//
+// An event further away (an RC transport timer: ACK timeout, RNR retry) is not reached by one
+// poll, or a process waiting in wall-clock time for its peer would inflate simulated time
+// 10 us per poll. After IDLE_POLLS_BEFORE_JUMP empty polls in a row with nothing nearer, the
+// process is waiting for exactly that event (a retransmission after a loss or an RNR NAK), and
+// the poll advances time to it.
 void host_worker::wait_for_completion(job& j) {
-    const sc_core::sc_time until = sc_core::sc_time_stamp() + POLL_WINDOW;
-    while (j.status == 0 && j.response.empty() && sc_core::sc_time_stamp() < until &&
-           sc_core::sc_pending_activity()) {
-        sc_core::wait(POLL_INTERVAL);
+    using sc_core::sc_time;
+    const sc_time until = sc_core::sc_time_stamp() + POLL_WINDOW;
+    unsigned& idle = j.owner->idle_polls();
+    while (j.status == 0 && j.response.empty() && sc_core::sc_pending_activity()) {
+        const sc_time now = sc_core::sc_time_stamp();
+        const sc_time next = sc_core::sc_time_to_pending_activity();
+        if (now + next <= until) {
+            sc_core::wait(POLL_INTERVAL);
+        } else if (++idle >= IDLE_POLLS_BEFORE_JUMP) {
+            idle = 0;
+            sc_core::wait(next);
+        } else {
+            break;
+        }
         j.response = j.owner->execute(j.o, j.body, j.status);
     }
+    if (!j.response.empty()) idle = 0;
 }
 
 void host_worker::run() {

@@ -54,6 +54,7 @@ public:
 
     static const sc_core::sc_time POLL_INTERVAL;
     static const sc_core::sc_time POLL_WINDOW;
+    static constexpr unsigned IDLE_POLLS_BEFORE_JUMP = 1000;
 
 private:
     void run();

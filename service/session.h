@@ -10,7 +10,9 @@
 //   cleaning up leaves the adapter as it found it.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <string>
@@ -44,6 +46,8 @@ public:
     int pid() const { return m_pid; }
     const std::string& command() const { return m_command; }
     const session_stats& stats() const { return m_stats; }
+    // Empty polls in a row with no model event near (host_worker::wait_for_completion).
+    unsigned& idle_polls() { return m_idle_polls; }
 
     // Executes one request; status is 0 or a positive errno.
     std::vector<uint8_t> execute(shim::proto::op o, const std::vector<uint8_t>& body,
@@ -65,20 +69,47 @@ private:
         uint64_t window = 0;
     };
 
+    using bytes = std::vector<uint8_t>;
     uint32_t next_handle() { return ++m_last_handle; }
 
-    int hello(const shim::proto::hello_req& r, shim::proto::hello_resp& out);
-    int reg_mr(const shim::proto::reg_mr_req& r, shim::proto::reg_mr_resp& out);
-    int dereg_mr(uint32_t h);
-    int create_qp(const shim::proto::create_qp_req& r, shim::proto::create_qp_resp& out);
-    int modify_qp(const shim::proto::modify_qp_req& r);
-    int query_qp(uint32_t h, shim::proto::query_qp_resp& out);
-    int destroy_qp(uint32_t h);
-    int post_send(const std::vector<uint8_t>& body, shim::proto::post_resp& out);
-    int post_recv(const std::vector<uint8_t>& body, bool srq, shim::proto::post_resp& out);
-    int poll_cq(uint32_t h, uint32_t n, std::vector<uint8_t>& out);
-    int create_ah(const shim::proto::create_ah_req& r, shim::proto::handle_resp& out);
+    // One handler per operation: the request body in, the response body out, 0 or an errno.
+    int dispatch(shim::proto::op o, const bytes& in, bytes& out);
+    int on_hello(const bytes& in, bytes& out);
+    int on_query_device(const bytes& in, bytes& out);
+    int on_query_port(const bytes& in, bytes& out);
+    int on_alloc_pd(const bytes& in, bytes& out);
+    int on_reg_mr(const bytes& in, bytes& out);
+    int on_dereg_mr(const bytes& in);
+    int on_create_cq(const bytes& in, bytes& out);
+    int on_req_notify_cq(const bytes& in);
+    int on_create_srq(const bytes& in, bytes& out);
+    // session_queues.cpp
+    int on_create_qp(const bytes& in, bytes& out);
+    int on_modify_qp(const bytes& in);
+    int on_query_qp(const bytes& in, bytes& out);
+    int on_post_send(const bytes& in, bytes& out);
+    int on_post_recv(const bytes& in, bool srq, bytes& out);
+    int on_poll_cq(const bytes& in, bytes& out);
+    int on_create_ah(const bytes& in, bytes& out);
     int to_ah_attr(const shim::proto::ah_attr& in, verbs::ah_attr& out);
+
+    // DEALLOC_PD, DESTROY_CQ/QP/SRQ/AH: the object named by {handle}, freed by `destroy`; the
+    // handle dies with it (a refusal, EBUSY, keeps both).
+    template <typename T>
+    int on_destroy(std::map<uint32_t, T*>& items, int (*destroy)(T*), const bytes& in) {
+        if (in.size() != sizeof(shim::proto::handle_req)) return EINVAL;
+        shim::proto::handle_req r{};
+        std::memcpy(&r, in.data(), sizeof(r));
+        auto it = items.find(r.handle);
+        if (it == items.end()) return EINVAL;
+        if (const int e = destroy(it->second)) return e;
+        items.erase(it);
+        return 0;
+    }
+    template <typename T>
+    int on_destroy(table<T>& t, int (*destroy)(T*), const bytes& in) {
+        return on_destroy(t.items, destroy, in);
+    }
 
     int m_id;
     unsigned m_host;
@@ -88,6 +119,7 @@ private:
     int m_pid = 0;
     std::string m_command;
     uint32_t m_last_handle = 0;
+    unsigned m_idle_polls = 0;
     session_stats m_stats;
 
     table<verbs::pd> m_pds;
