@@ -282,12 +282,14 @@ void verbs_service::collect_done() {
                 if (st.bytes > 0 && st.last_completion_us > st.first_post_us) {
                     const double span = st.last_completion_us - st.first_post_us;
                     std::printf(
-                        "chio-verbs:   simulated time of client %d: %llu bytes posted, "
-                        "first post at %.3f us, last completion at %.3f us: %.3f us, "
-                        "%.3f Gb/s\n",
-                        c.sess->id(), static_cast<unsigned long long>(st.bytes), st.first_post_us,
+                        "chio-verbs:   simulated time of client %d: %llu bytes in %llu "
+                        "sends, first post at %.3f us, last completion at %.3f us: "
+                        "%.3f us, %.3f Gb/s, %.3f us per send\n",
+                        c.sess->id(), static_cast<unsigned long long>(st.bytes),
+                        static_cast<unsigned long long>(st.sends), st.first_post_us,
                         st.last_completion_us, span,
-                        static_cast<double>(st.bytes) * 8 / (span * 1e3));
+                        static_cast<double>(st.bytes) * 8 / (span * 1e3),
+                        span / static_cast<double>(st.sends));
                 }
                 std::fflush(stdout);
                 m_clients.erase(it);
