@@ -68,12 +68,14 @@ void host_worker::run() {
         while (m_queue.empty()) sc_core::wait(m_work);
         std::unique_ptr<job> j = std::move(m_queue.front());
         m_queue.pop_front();
+        m_executing = true;
         if (j->close) {
             j->owner->close();
         } else {
             j->response = j->owner->execute(j->o, j->body, j->status);
             if (j->o == shim::proto::op::POLL_CQ) wait_for_completion(*j);
         }
+        m_executing = false;
         m_done.push_back(std::move(j));
         sc_core::sc_pause();
     }

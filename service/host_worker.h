@@ -49,7 +49,8 @@ public:
     const verbs::port_attr& port() const { return m_port; }
 
     void submit(std::unique_ptr<job> j);
-    bool busy() const { return !m_queue.empty(); }
+    // A request is queued or being executed: its process waits for the answer.
+    bool busy() const { return m_executing || !m_queue.empty(); }
     std::vector<std::unique_ptr<job>> take_done();
 
     static const sc_core::sc_time POLL_INTERVAL;
@@ -67,6 +68,7 @@ private:
     verbs::context* m_ctx = nullptr;
     verbs::port_attr m_port;
     bool m_failed = false;
+    bool m_executing = false;
     std::string m_error;
     std::deque<std::unique_ptr<job>> m_queue;
     std::vector<std::unique_ptr<job>> m_done;

@@ -30,14 +30,23 @@ double wall_s() {
 
 double sim_us() { return sc_core::sc_time_stamp().to_seconds() * 1e6; }
 
-// Whether the model has something to do within the next slice. A timer further away (an RC
-// transport timer armed for tens of milliseconds) does not keep the service running by itself:
-// simulated time then advances only while a process polls for a completion (host_worker), so
-// an idle service idles instead of spinning, and a timer a waiting process needs still fires.
-bool model_busy() {
-    return sc_core::sc_pending_activity_at_current_time() ||
-           (sc_core::sc_pending_activity_at_future_time() &&
-            sc_core::sc_time_to_pending_activity() <= SLICE);
+// Events further away than this are timers (RC ACK timeouts are armed for tens of
+// milliseconds), not work in progress: they do not keep the service running by themselves.
+// Everything nearer does (the end of a large DMA or packet train can be hundreds of
+// microseconds away on a busy link).
+const sc_core::sc_time HORIZON(5, sc_core::SC_MS);
+
+// How far the next slice runs: SLICE while the model has work now or soon, up to the next event
+// when it is further (so the kernel does not starve at once); zero (idle) when nothing is
+// pending, or only a timer beyond HORIZON and no process waits for an answer. A timer a waiting
+// process needs is reached through its polls (host_worker::wait_for_completion) or because its
+// request is still executing.
+sc_core::sc_time next_slice(bool requests_waiting) {
+    if (sc_core::sc_pending_activity_at_current_time()) return SLICE;
+    if (!sc_core::sc_pending_activity_at_future_time()) return sc_core::SC_ZERO_TIME;
+    const sc_core::sc_time next = sc_core::sc_time_to_pending_activity();
+    if (next > HORIZON && !requests_waiting) return sc_core::SC_ZERO_TIME;
+    return next > SLICE ? next : SLICE;
 }
 
 bool write_all(int fd, const void* p, size_t n) {
@@ -131,8 +140,9 @@ int verbs_service::run() {
     m_last_progress_wall = wall_s();
 
     while (!g_stop) {
-        bool work = model_busy();
-        for (auto& h : m_hosts) work = work || h->busy();
+        bool waiting = false;
+        for (auto& h : m_hosts) waiting = waiting || h->busy();
+        const bool work = waiting || next_slice(false) != sc_core::SC_ZERO_TIME;
         std::vector<pollfd> fds;
         std::vector<int> ids;
         fds.push_back({m_listen, POLLIN, 0});
@@ -150,9 +160,12 @@ int verbs_service::run() {
                 if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_client(ids[i]);
             }
         }
-        work = model_busy();
-        for (auto& h : m_hosts) work = work || h->busy();
-        if (work) sc_core::sc_start(SLICE, sc_core::SC_EXIT_ON_STARVATION);
+        waiting = false;
+        for (auto& h : m_hosts) waiting = waiting || h->busy();
+        const sc_core::sc_time slice = next_slice(waiting);
+        if (slice != sc_core::SC_ZERO_TIME) {
+            sc_core::sc_start(slice, sc_core::SC_EXIT_ON_STARVATION);
+        }
         collect_done();
         progress(false);
     }

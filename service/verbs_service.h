@@ -4,14 +4,13 @@
 // from verbs-shim/), say which host they run on (HELLO), and send one verbs request at a time;
 // each request is executed by that host's worker (host_worker) inside the simulation.
 //
-// How time advances: the service runs the SystemC kernel in slices while anything is pending
-// within the next slice (a request being executed, or an event of the model: packets in flight,
-// DMA) and stops it, idle, when nothing is: simulated time then stands still however long the
-// processes take to decide. A timer further away (an RC transport timer) advances only while a
-// process polls for a completion (host_worker: a CPU spinning on its CQ lets time pass), so an
-// idle service does not spin. A slice ends early when a request completes, so a process waits
-// for its own request only. Between slices the service accepts connections, reads requests and
-// writes responses.
+// How time advances: the service runs the SystemC kernel in slices while the model has
+// something to do (a request queued or executing, or an event within HORIZON: packets, DMA) and
+// stops it, idle, when nothing is: simulated time then stands still however long the processes
+// take to decide. Timers further away (RC ACK timeouts) are reached only when a process needs
+// them: its request is executing, or it polls for a completion (host_worker). A slice ends
+// early when a request completes, so a process waits for its own request only. Between slices
+// the service accepts connections, reads requests and writes responses.
 //
 // A process that closes its socket (exit, crash, kill) is detached: its objects are destroyed
 // in the simulation and its memory windows removed. Attach, detach and a periodic progress line
