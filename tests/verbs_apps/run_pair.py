@@ -184,7 +184,7 @@ def main():
         m = re.search(r"stopped at simulated time ([\d.]+) us", text)
         print(f"PASS {' '.join(cmd)}: simulated time {m.group(1)} us")
         ok = True
-    except Failure as e:
+    except (Failure, OSError) as e:  # OSError: a program that is not installed
         print(f"FAIL {' '.join(cmd)}: {e}")
     finally:
         for p in procs:
