@@ -15,6 +15,7 @@ process attached and detached, and stop cleanly on SIGTERM. On failure every log
 """
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -191,7 +192,9 @@ def main():
             if p.poll() is None:
                 p.kill()
                 p.wait()
-        if not ok:
+        if ok:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
             for name, path in logs.items():
                 print(f"----- {name} ({path}) -----")
                 with open(path) as f:
