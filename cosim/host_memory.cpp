@@ -61,10 +61,42 @@ void host_memory::free(uint64_t addr) {
     m_free[start] = len;
 }
 
+bool host_memory::map_window(uint64_t addr, uint64_t len, window_handler h) {
+    if (len == 0 || addr < m_size || addr + len < addr) return false;
+    auto next = m_windows.lower_bound(addr);
+    if (next != m_windows.end() && next->first < addr + len) return false;
+    if (next != m_windows.begin()) {
+        auto prev = std::prev(next);
+        if (prev->first + prev->second.len > addr) return false;
+    }
+    m_windows[addr] = window{len, std::move(h)};
+    return true;
+}
+
+void host_memory::unmap_window(uint64_t addr) { m_windows.erase(addr); }
+
+bool host_memory::window_access(tlm::tlm_generic_payload& p) {
+    const uint64_t addr = p.get_address();
+    const unsigned len = p.get_data_length();
+    auto it = m_windows.upper_bound(addr);
+    if (it == m_windows.begin()) return false;
+    --it;
+    const uint64_t off = addr - it->first;
+    if (off >= it->second.len || len > it->second.len - off) return false;
+    if (!p.is_read() && !p.is_write()) return true;
+    return it->second.handler(off, p.get_data_ptr(), len, p.is_write());
+}
+
 bool host_memory::access(tlm::tlm_generic_payload& p) {
     const uint64_t addr = p.get_address();
     const unsigned len = p.get_data_length();
     uint8_t* mem = cpu_ptr(addr, len);
+    // Outside DRAM, a window may serve the access (never by DMI: its memory is not ours).
+    if (mem == nullptr && p.get_byte_enable_ptr() == nullptr && !m_windows.empty()) {
+        const bool ok = window_access(p);
+        p.set_response_status(ok ? tlm::TLM_OK_RESPONSE : tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return ok;
+    }
     if (mem == nullptr || p.get_byte_enable_ptr() != nullptr) {
         p.set_response_status(mem == nullptr ? tlm::TLM_ADDRESS_ERROR_RESPONSE
                                              : tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);

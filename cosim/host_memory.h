@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
 #include <systemc>
@@ -36,6 +37,16 @@ public:
     bool alloc(uint64_t size, uint64_t align, uint64_t& addr);
     void free(uint64_t addr);
 
+    // A window: bus addresses outside DRAM whose accesses a handler serves (the verbs service
+    // maps an application process's registered memory this way, reached with
+    // process_vm_readv/writev). The handler copies len bytes at offset into the window to or
+    // from data and returns false when it cannot (the access then fails as an address error).
+    // Windows must not overlap DRAM or each other; map_window returns false when one would.
+    using window_handler =
+        std::function<bool(uint64_t offset, uint8_t* data, unsigned len, bool write)>;
+    bool map_window(uint64_t addr, uint64_t len, window_handler h);
+    void unmap_window(uint64_t addr);
+
 private:
     void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& t);
     unsigned transport_dbg(tlm::tlm_generic_payload& p);
@@ -50,6 +61,13 @@ private:
     uint64_t m_size = 0;
     std::map<uint64_t, uint64_t> m_free;  // start -> length, coalesced
     std::map<uint64_t, uint64_t> m_used;  // start -> length
+    struct window {
+        uint64_t len;
+        window_handler handler;
+    };
+    std::map<uint64_t, window> m_windows;  // start -> window
+    // A window access: true when [addr, addr + len) lies in one window and its handler served it.
+    bool window_access(tlm::tlm_generic_payload& p);
 };
 
 }  // namespace chio::cosim
