@@ -31,7 +31,7 @@ namespace {
 using namespace chio;
 using model::queue_engine;
 
-constexpr size_t MAX_CALLS = 512;  // bounds one input's work (libFuzzer -max_len is the other)
+constexpr size_t MAX_CALLS = 96;  // bounds one input's work: RTL calls are the cost
 
 // The in-range ids an input can reach (reset at the start of every input).
 constexpr uint16_t WQ_POOL[] = {0, 1, 2, 3, 4, 5, spec::qe::NUM_WQ - 1};
