@@ -15,8 +15,11 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <systemc>
 
 #include "chio/spec/spec.h"
 #include "cosim/platform.h"
@@ -142,17 +145,32 @@ void body(FuzzedDataProvider& in, drv::bus& io) {
         b_rq.add_posted(true);
     }
 
+    static const bool verbose = std::getenv("CHIO_FUZZ_VERBOSE") != nullptr;
     auto* ring = static_cast<spec::send_wqe*>(p.a.qp->sq_ring().cpu);
     uint16_t written = 0, announced = 0;
     const int wqes = in.ConsumeIntegralInRange(1, MAX_WQES);
     for (int i = 0; i < wqes && in.remaining_bytes() > 0; ++i) {
         const spec::send_wqe w = make_wqe(in, static_cast<uint64_t>(i), p.a, p.b);
+        // CHIO_FUZZ_VERBOSE=1 lists the WQEs, to read a finding.
+        if (verbose) {
+            std::fprintf(stderr,
+                         "wqe %d at %s: opcode %u flags 0x%x num_sge %u inline_len %u raddr 0x%llx "
+                         "rkey 0x%x sge0 0x%llx+%u key 0x%x\n",
+                         i, sc_core::sc_time_stamp().to_string().c_str(), w.opcode, w.flags,
+                         w.num_sge, w.inline_len, static_cast<unsigned long long>(w.remote_addr),
+                         w.rkey, static_cast<unsigned long long>(w.sg_list[0].addr),
+                         w.sg_list[0].length, w.sg_list[0].lkey);
+        }
         ring[written] = w;
         ++written;
         a_sq.add_posted((w.flags & spec::wqe_flags::SIGNALED) != 0);
         if (in.ConsumeBool()) {
             ring_sq(p, written);
             announced = written;
+            if (verbose) {
+                std::fprintf(stderr, "doorbell pi %u at %s\n", written,
+                             sc_core::sc_time_stamp().to_string().c_str());
+            }
             // Let the device work a little between doorbells, sometimes not at all.
             const int polls = in.ConsumeIntegralInRange(0, 20);
             for (int k = 0; k < polls; ++k) {
