@@ -128,6 +128,10 @@ void qp_engine::process_wqe(uint32_t qpn, uint16_t index) {
     // failing WQE with its own status.
     auto fail = [&](const spec::send_wqe& wqe, cqe_status err) {
         requester_state& rs = m_tp[qpn].req;
+        // ERR first: writing each flush CQE takes simulated time, and an acknowledgement that
+        // arrives meanwhile must not complete a later outstanding WQE with success after an
+        // earlier one was flushed (the completer ignores responses to a QP in ERR).
+        if (!rs.outstanding.empty()) to_error(qpn);
         while (!rs.outstanding.empty() && live(qpn) != nullptr) {
             complete_front(qpn, cqe_status::WR_FLUSH_ERR);
         }
