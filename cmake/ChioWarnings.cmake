@@ -1,8 +1,15 @@
 # Warnings as errors for chio's own code only. System, SystemC and Verilator headers are
 # included as SYSTEM so their warnings do not reach us; verilated code never gets -Werror.
+# -Wshadow=local is GCC's spelling; clang (the sanitizer and fuzz build) names the same check
+# -Wshadow-uncaptured-local and stops on an unknown warning option under -Werror.
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  set(CHIO_SHADOW_WARNING -Wshadow-uncaptured-local)
+else()
+  set(CHIO_SHADOW_WARNING -Wshadow=local)
+endif()
 function(chio_warnings target)
   target_compile_options(${target} PRIVATE
-    -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wold-style-cast
+    -Wall -Wextra -Wpedantic ${CHIO_SHADOW_WARNING} -Wnon-virtual-dtor -Wold-style-cast
     -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough -Werror)
 endfunction()
 

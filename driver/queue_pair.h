@@ -96,6 +96,11 @@ public:
     bool retire_send(uint16_t wqe_index);
     bool retire_recv(uint16_t wqe_index);
 
+    // The send ring itself, for a tool that plays a driver writing raw WQEs past post_send's
+    // checks (fuzz/wqe_fuzz.cpp); it then rings the SQ doorbell itself.
+    const dma_buffer& sq_ring() const { return m_sq; }
+    unsigned sq_log_size() const { return m_sq_log; }
+
     uint32_t qpn() const { return m_qpn; }
     spec::qp_type type() const { return m_type; }
     uint32_t srqn() const { return m_srqn; }

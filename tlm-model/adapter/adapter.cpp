@@ -132,7 +132,9 @@ void adapter::enter_fatal(spec::syndrome s) {
 void adapter::cfg_b_transport(tlm::tlm_generic_payload& p, sc_time&) {
     auto* ext = p.get_extension<pcie_ext>();
     const unsigned len = p.get_data_length();
-    if (ext == nullptr || len > 4 || p.get_byte_enable_ptr()) {
+    // A configuration access moves 1 to 4 bytes; a zero-length one has no data to move (and may
+    // carry no data pointer at all): refused like any other bad size.
+    if (ext == nullptr || len == 0 || len > 4 || p.get_byte_enable_ptr()) {
         p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
         return;
     }

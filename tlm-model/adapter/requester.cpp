@@ -143,6 +143,10 @@ void qp_engine::process_wqe(uint32_t qpn, uint16_t index) {
     // failing WQE with its own status.
     auto fail = [&](const spec::send_wqe& wqe, cqe_status err) {
         requester_state& rs = m_tp[qpn].req;
+        // ERR first: writing each flush CQE takes simulated time, and an acknowledgement that
+        // arrives meanwhile must not complete a later outstanding WQE with success after an
+        // earlier one was flushed (the completer ignores responses to a QP in ERR).
+        if (!rs.outstanding.empty()) to_error(qpn);
         while (!rs.outstanding.empty() && live(qpn) != nullptr) {
             complete_front(qpn, cqe_status::WR_FLUSH_ERR);
         }
@@ -157,7 +161,14 @@ void qp_engine::process_wqe(uint32_t qpn, uint16_t index) {
         return;
     }
     if (q->state == qp_state::ERR || q->state == qp_state::SQE) {
-        complete(qpn, index, w, cqe_status::WR_FLUSH_ERR, 0);
+        // The QP entered ERR while this WQE was being fetched: flushed in posting order, so the
+        // WQEs still waiting for their acknowledgement go first (the pending flush() would
+        // otherwise complete them after this later one).
+        requester_state& rs = m_tp[qpn].req;
+        while (!rs.outstanding.empty() && live(qpn) != nullptr) {
+            complete_front(qpn, cqe_status::WR_FLUSH_ERR);
+        }
+        if (live(qpn) != nullptr) complete(qpn, index, w, cqe_status::WR_FLUSH_ERR, 0);
         return;
     }
     if (!valid_for(q->type, w.opcode)) {

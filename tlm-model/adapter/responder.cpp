@@ -152,6 +152,10 @@ bool qp_engine::responder_send(uint32_t qpn, const roce_packet& p, cqe_status& e
     }
     q = live(qpn);
     if (q == nullptr) return false;
+    // The payload DMA takes simulated time, during which a move to ERR may have flushed this
+    // message's receive WQE (flush() takes the WQE of an unfinished message): it has completed
+    // then, and must not complete again (exactly once, catalogue F2).
+    if (!s.in_send) return false;
     s.offset += len;
     s.epsn = (s.epsn + 1) & PSN_MASK;
     if (last) {

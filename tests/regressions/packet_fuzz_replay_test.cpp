@@ -1,0 +1,11 @@
+// Fuzz findings of target packet, replayed (fuzz/corpus/packet/regression-*):
+// - regression-rq-flush-during-payload-dma: a MODIFY_QP to ERR whose flush ran while the
+//   responder was writing an incoming SEND's payload flushed the receive WQE that SEND had
+//   consumed, and the responder then completed it again with SUCCESS: two CQEs for one receive
+//   (catalogue F2, invariant 1 exactly-once). Fixed in responder_send(): a message whose WQE was
+//   flushed during its payload DMA does not complete again.
+#include "regressions/fuzz_replay.h"
+
+TEST(packet_fuzz_replay, every_regression_input_keeps_its_invariants) {
+    EXPECT_GE(chio::test::replay_fuzz_regressions("packet"), 1);
+}
