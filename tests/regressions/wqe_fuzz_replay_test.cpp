@@ -7,6 +7,9 @@
 //   being fetched when the QP entered ERR, completed flushed before WQE 1, which still waited for
 //   its READ response (invariant 2, order). Fixed in process_wqe(): the WQEs still outstanding
 //   are flushed first.
+// - regression-own-error-after-earlier-remote-error: WQE 0's REM_INV_REQ_ERR was being written
+//   when the requester failed WQE 2 with its own LOC_PROT_ERR; it must flush (error implies
+//   state), so the completer marks the error decided before its CQE write.
 #include "regressions/fuzz_replay.h"
 
 TEST(wqe_fuzz_replay, every_regression_input_keeps_its_invariants) {

@@ -114,6 +114,9 @@ void qp_engine::complete(uint32_t qpn, uint16_t index, const spec::send_wqe& w, 
     if (q == nullptr) return;
     // Errors and flushes always complete; successes only when signaled.
     const bool error = st != cqe_status::SUCCESS;
+    if (error && st != cqe_status::WR_FLUSH_ERR && q->type != spec::qp_type::UD) {
+        m_tp[qpn].req.error_decided = true;
+    }
     if (error || (w.flags & spec::wqe_flags::SIGNALED)) {
         spec::cqe c{};
         c.wr_id = w.wr_id;

@@ -150,6 +150,9 @@ void qp_engine::process_wqe(uint32_t qpn, uint16_t index) {
         while (!rs.outstanding.empty() && live(qpn) != nullptr) {
             complete_front(qpn, cqe_status::WR_FLUSH_ERR);
         }
+        // An earlier WQE's error decided meanwhile (its CQE still being written) means this one
+        // is behind an error: flushed.
+        if (rs.error_decided) err = cqe_status::WR_FLUSH_ERR;
         if (live(qpn) != nullptr) complete(qpn, index, wqe, err, 0);
     };
     if (!fetched) {

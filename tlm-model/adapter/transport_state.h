@@ -56,6 +56,10 @@ struct requester_state {
     // A READ/atomic dequeued while max_rd_atomic were in flight waits here.
     bool stalled = false;
     uint16_t stalled_index = 0;
+    // A WQE's error completion is being written (it takes simulated time) and the QP goes to
+    // ERR right after: a later WQE failing meanwhile is flushed, not completed with its own
+    // status (error implies state: after the first error every later WQE flushes).
+    bool error_decided = false;
 };
 
 // An incoming multi-packet message being received.
