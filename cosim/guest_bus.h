@@ -3,9 +3,11 @@
 // Contract
 // - Config and MMIO go straight to the assigned function through the root complex, tagged with
 //   its routing id, exactly as the host's sc_bus does: the hypervisor is not on the data path.
-//   (VFIO would trap config space and emulate parts of it; the model passes it through.) BAR0 is
-//   placed where the hypervisor says (bar_base): the guest sees the function's BAR at its host
-//   address, i.e. an identity second-level mapping of the MMIO window.
+//   (VFIO would trap config space and emulate parts of it; the model passes it through.) The
+//   guest sees the function's BAR0 at its host address (an identity second-level mapping of the
+//   MMIO window): the PF's at the start of the window, VF n's at the PF's SR-IOV VF BAR0 +
+//   (n - 1) * VF BAR size, as the PF's manager programmed it (sc_bus's VF emulation). A VF's
+//   driver in a VM therefore works only after the host's PF manager has enabled the VFs.
 // - dma_alloc() allocates from the VM's guest memory: the CPU pointer is the host's view of the
 //   backing page, the bus address is the guest-physical address, which the IOMMU translates for
 //   the assigned function. A buffer never straddles a backing chunk (cosim/vm.h); a request the

@@ -8,10 +8,6 @@
 namespace chio::cosim {
 
 namespace {
-// Each function's BAR0 gets a 1 MiB slot of the host MMIO window (a platform placement choice:
-// BAR0 is 256 KiB; 256 slots cover every function number the window can hold).
-constexpr uint64_t BAR_SLOT = 1ull << 20;
-
 std::string mib(uint64_t bytes) {
     std::ostringstream o;
     if (bytes % (1ull << 20) == 0) {
@@ -151,13 +147,13 @@ bool hypervisor::unassign(uint16_t fn, std::string& err) {
     return true;
 }
 
-uint64_t hypervisor::bar_base(uint16_t fn) { return address_map::MMIO_BASE + fn * BAR_SLOT; }
-
 std::unique_ptr<guest_bus> hypervisor::make_guest_bus(vm& guest, uint16_t fn) {
     if (guest.functions().count(fn) == 0) return nullptr;
-    sc_bus_params bp;
-    bp.bar_base = bar_base(fn);
-    return std::make_unique<guest_bus>(guest, fn, m_host.rc, m_host.mem, m_host.irq, bp);
+    // No BAR placement of our own: the guest sees the function's BAR where enumeration put it
+    // (the PF's BAR0 at the start of the MMIO window; VF n's BAR0 at the VF BAR0 the PF's
+    // manager programmed into the SR-IOV capability + (n - 1) * VF BAR size, which sc_bus reads
+    // from the PF's config space). A slot per function number would miss the VF's real BAR.
+    return std::make_unique<guest_bus>(guest, fn, m_host.rc, m_host.mem, m_host.irq);
 }
 
 bool hypervisor::run_guest(vm& guest, uint16_t fn, std::function<void(drv::bus&)> body) {

@@ -55,8 +55,6 @@ public:
     bool assign(vm& guest, uint16_t fn, std::string& err);
     bool unassign(uint16_t fn, std::string& err);
 
-    // Where the function's BAR0 lives in the host MMIO window (the guest sees it there too).
-    static uint64_t bar_base(uint16_t fn);
     // A bus for a driver inside `guest` driving its assigned function fn (nullptr when fn is
     // not assigned to it).
     std::unique_ptr<guest_bus> make_guest_bus(vm& guest, uint16_t fn);

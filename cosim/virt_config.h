@@ -1,7 +1,7 @@
 // The virtualization topology of a `./chio sim` scenario, read from a JSON file: hosts, the VFs
 // each host's PF manager provisions (quota, MAC/GID, QoS weight and cap, per-QP rate limits) and
-// the VMs each hypervisor creates (memory, which VF each gets). Format: docs/virtualization-
-// platform.md; examples: testbenches/configs/.
+// the VMs each hypervisor creates (memory, which VF each gets). Format: docs/virtualization.md
+// ("Topology file"); examples: testbenches/configs/; applied by testbenches/scenarios/vms.h.
 //
 // Contract
 // - parse_virt_config() accepts exactly the documented keys; for any bad input (JSON syntax,

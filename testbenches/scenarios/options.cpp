@@ -118,6 +118,8 @@ const char* options_help() {
            "  --depth N                messages in flight, 1..1024 (default 16)\n"
            "  --hosts N                ud: hosts on the switch, 2..64 (default 3)\n"
            "  --events                 pingpong: sleep on completion events instead of polling\n"
+           "  --config FILE            vms: the topology file (hosts, VFs and VMs; see\n"
+           "                           docs/virtualization.md)\n"
            "  --loss P                 link loss probability per frame, 0..1 (default 0)\n"
            "  --inject-error N         give message N a receive buffer of half its size, so it\n"
            "                           completes with a length error (for triggered traces)\n";
@@ -238,6 +240,12 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
                 return false;
             }
             o.hosts = static_cast<uint32_t>(v);
+        } else if (name == "--config") {
+            if (value.empty()) {
+                error = "option --config: empty file name";
+                return false;
+            }
+            o.config = value;
         } else if (name == "--pcap") {
             if (value.empty()) {
                 error = "option --pcap: empty file name";

@@ -28,7 +28,10 @@ void usage() {
         "  pingpong   two hosts over a link; RC ping-pong like ibv_rc_pingpong (--events)\n"
         "  rdma       two hosts over a link; a seeded mix of every RC opcode, every byte and\n"
         "             atomic result verified\n"
-        "  ud         N hosts over a switch (--hosts); UD datagrams to every peer, verified\n\n%s",
+        "  ud         N hosts over a switch (--hosts); UD datagrams to every peer, verified\n"
+        "  vms        two hosts over a link; each host's PF manager provisions the VFs of the\n"
+        "             topology file (--config), its hypervisor gives them to VMs, and VM k of\n"
+        "             host 0 exchanges verified RDMA traffic with VM k of host 1\n\n%s",
         chio::tb::options_help());
 }
 
@@ -53,7 +56,7 @@ int sc_main(int argc, char** argv) {
         return 2;
     }
     if (o.scenario != "loopback" && o.scenario != "pingpong" && o.scenario != "rdma" &&
-        o.scenario != "ud") {
+        o.scenario != "ud" && o.scenario != "vms") {
         std::fprintf(stderr, "chio-sim: unknown scenario '%s' (see chio-sim --help)\n",
                      o.scenario.c_str());
         return 2;

@@ -8,12 +8,14 @@
 #include <stdexcept>
 #include <systemc>
 
+#include "chio/spec/spec.h"
 #include "cosim/platform.h"
 #include "cosim/topology.h"
 #include "testbenches/scenarios/loopback.h"
 #include "testbenches/scenarios/pingpong.h"
 #include "testbenches/scenarios/rdma.h"
 #include "testbenches/scenarios/ud.h"
+#include "testbenches/scenarios/vms.h"
 #include "testbenches/sim/run_recorders.h"
 #include "tlm-model/trace/gtkw_writer.h"
 
@@ -26,10 +28,32 @@ uint64_t sim_ps() {
                                  sc_core::sc_time(1, sc_core::SC_PS).value());
 }
 
+// The vms scenario's topology file; false with a one-line error naming the field and value.
+bool load_vms_config(const sim_options& o, const cosim::platform_params& host,
+                     cosim::virt_config& cfg, std::string& err) {
+    if (o.config.empty()) {
+        err = "vms: needs --config FILE (e.g. testbenches/configs/two_hosts_four_vms.json)";
+        return false;
+    }
+    cosim::virt_config_limits lim;
+    lim.total_vfs = spec::pci::TOTAL_VFS;
+    lim.port_gbps = model::link_direction_config{}.rate_gbps;
+    lim.dram_bytes = host.dram_size;
+    return cosim::load_virt_config(o.config, lim, cfg, err);
+}
+
 }  // namespace
 
 int run_scenario(const sim_options& o) {
     const auto wall0 = std::chrono::steady_clock::now();
+    cosim::virt_config vcfg;
+    if (o.scenario == "vms") {
+        std::string err;
+        if (!load_vms_config(o, cosim::platform_params{}, vcfg, err)) {
+            std::fprintf(stderr, "chio-sim: %s\n", err.c_str());
+            return 2;
+        }
+    }
     run_recorders rec(o);
     cosim::topology_params tp;
     tp.kind = o.scenario == "loopback" ? cosim::topology_kind::loopback
@@ -49,7 +73,15 @@ int run_scenario(const sim_options& o) {
     rec.attach(topo->host(0).adapter);
 
     scenario_result res;
-    if (o.scenario == "loopback") {
+    vms_scenario vms;
+    if (o.scenario == "vms") {
+        std::string err;
+        if (!vms.setup(*topo, vcfg, o, err)) {
+            std::fprintf(stderr, "chio-sim: %s: %s\n", o.config.c_str(), err.c_str());
+            return 2;
+        }
+        vms.start();
+    } else if (o.scenario == "loopback") {
         topo->host(0).run_driver([&](drv::bus& b) { res = run_loopback(b, o); });
     } else if (o.scenario == "pingpong") {
         start_pingpong(*topo, o, res);
@@ -73,7 +105,11 @@ int run_scenario(const sim_options& o) {
     // Wall time of the simulation alone, apart from writing the outputs at the end.
     const double sim_wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-    if (o.scenario != "loopback") res.finish();
+    if (o.scenario == "vms") {
+        vms.finish(res);
+    } else if (o.scenario != "loopback") {
+        res.finish();
+    }
     uint64_t compared = 0, mismatches = 0, cycles = 0;
     model::adapter_counters counters;
     model::transport_counters tc;
@@ -125,7 +161,8 @@ int run_scenario(const sim_options& o) {
     j["passed"] = ok;
     j["error"] = res.error;
     j["sends"] = res.sends;
-    j["message_size"] = o.size;
+    const uint32_t message_size = o.scenario == "vms" ? vms.message_size() : o.size;
+    j["message_size"] = message_size;
     j["completions"] = {{"expected", res.expected},
                         {"seen", res.seen},
                         {"lost", res.lost},
@@ -155,6 +192,7 @@ int run_scenario(const sim_options& o) {
                     {"eqes", counters.eqes},
                     {"msix", counters.msix},
                     {"dma_errors", counters.dma_errors}};
+    if (o.scenario == "vms") j["virtualization"] = vms.to_json();
     if (!o.stats.empty()) {
         std::ofstream f(o.stats);
         if (!f) throw std::runtime_error("cannot write --stats file '" + o.stats + "'");
@@ -164,7 +202,7 @@ int run_scenario(const sim_options& o) {
         std::printf("chio-sim %s  seed %llu  queue engine %s\n", o.scenario.c_str(),
                     static_cast<unsigned long long>(o.seed), model::to_string(o.queue_engine));
         std::printf("  sends                %llu x %u B\n",
-                    static_cast<unsigned long long>(res.sends), o.size);
+                    static_cast<unsigned long long>(res.sends), message_size);
         std::printf(
             "  completions          %llu expected, %llu seen, %llu lost, %llu duplicated, "
             "%llu with error\n",
@@ -185,6 +223,7 @@ int run_scenario(const sim_options& o) {
             std::printf("  %-20s %llu\n", op.c_str(), static_cast<unsigned long long>(n));
         }
         for (const auto& [k, v] : res.figures) std::printf("  %-20s %.1f\n", k.c_str(), v);
+        if (o.scenario == "vms") vms.print();
         if (tc.retransmits) {
             std::printf("  retransmits          %llu (%llu timeouts)\n",
                         static_cast<unsigned long long>(tc.retransmits),

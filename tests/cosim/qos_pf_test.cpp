@@ -140,7 +140,7 @@ TEST(qos_pf, weights_and_rate_limit_hold_on_the_port) {
     // The limited QP gets its limit (its fair share, 1/5 of the total, is more), within 1 % on
     // average. In a 100 us window it may exceed it by one frame of granularity (0.33 Gb/s for a
     // 4 KiB frame) plus the tokens it saved while another QP's turn fetched and gathered a
-    // message (the serial send path; docs/virtualization-qos.md, "Known limits"): at most one
+    // message (the serial send path; docs/virtualization.md, "QoS", "Known limits"): at most one
     // more frame here.
     ASSERT_GT(total / 5, LIMIT_MBPS / 1000.0);
     EXPECT_NEAR(r[2].avg_gbps, LIMIT_MBPS / 1000.0, 0.01 * LIMIT_MBPS / 1000.0);

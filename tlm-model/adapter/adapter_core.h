@@ -69,7 +69,7 @@ struct adapter_core {
     adapter_probes probes;
 
     // Send queues with work: the queue engine's work tokens mark them active here; the QP
-    // engine's send thread asks it which to serve next (docs/virtualization-qos.md).
+    // engine's send thread asks it which to serve next (docs/virtualization.md, "QoS").
     qos_scheduler sched{ctx};
     std::deque<qe_event> events;         // queue-engine events for the event unit
     std::deque<async_eqe> async_events;  // asynchronous EQEs for the event unit

@@ -140,7 +140,7 @@ command_unit::result command_unit::modify_qp(uint16_t fn, const uint8_t* in) {
     if ((i.attr_mask & (a::MAX_QP_RD_ATOMIC | a::MAX_DEST_RD_ATOMIC)) && (i.rd_atomic & ~rd_bits)) {
         return {status::BAD_PARAM, field(11)};
     }
-    // QoS (docs/virtualization-qos.md): a weight of 0 would give the QP no share at all.
+    // QoS (docs/virtualization.md, "QoS"): a weight of 0 would give the QP no share at all.
     if ((i.attr_mask & a::QOS_WEIGHT) && (i.qos_weight == 0 || i.qos_weight > 0xFFFF)) {
         return {status::BAD_PARAM, field(16)};
     }

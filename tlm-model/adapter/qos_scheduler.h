@@ -1,4 +1,4 @@
-// The adapter's hierarchical QoS scheduler for send queues (docs/virtualization-qos.md).
+// The adapter's hierarchical QoS scheduler for send queues (docs/virtualization.md, "QoS").
 //
 // Contract
 // - Two levels. Level 1: functions (PF and VFs), each with a weight (minimum share) and an
@@ -41,7 +41,7 @@ namespace chio::model {
 struct qos_params {
     // Token-bucket depth (bytes): how far a capped entity may run ahead of its rate after idling
     // or after being served late. Two 4 KiB-MTU frames: enough to absorb a scheduling delay of
-    // several microseconds at 10 Gb/s without losing rate (docs/virtualization-qos.md).
+    // several microseconds at 10 Gb/s without losing rate (docs/virtualization.md, "QoS").
     double burst_bytes = 8192.0;
 };
 
