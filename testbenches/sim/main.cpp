@@ -28,7 +28,11 @@ void usage() {
         "  pingpong   two hosts over a link; RC ping-pong like ibv_rc_pingpong (--events)\n"
         "  rdma       two hosts over a link; a seeded mix of every RC opcode, every byte and\n"
         "             atomic result verified\n"
-        "  ud         N hosts over a switch (--hosts); UD datagrams to every peer, verified\n\n%s",
+        "  ud         N hosts over a switch (--hosts); UD datagrams to every peer, verified\n"
+        "  qos        one VF per --weights saturates the port; phases: weights, one VF capped\n"
+        "             (--cap-gbps), one VF idle; shares, rates and Jain's index\n"
+        "  isolation  a hostile VF attacks while a victim VF runs verified RDMA; every attack\n"
+        "             refused and counted (--no-attacker: the victim alone)\n\n%s",
         chio::tb::options_help());
 }
 
@@ -53,7 +57,7 @@ int sc_main(int argc, char** argv) {
         return 2;
     }
     if (o.scenario != "loopback" && o.scenario != "pingpong" && o.scenario != "rdma" &&
-        o.scenario != "ud") {
+        o.scenario != "ud" && o.scenario != "qos" && o.scenario != "isolation") {
         std::fprintf(stderr, "chio-sim: unknown scenario '%s' (see chio-sim --help)\n",
                      o.scenario.c_str());
         return 2;

@@ -10,8 +10,10 @@
 
 #include "cosim/platform.h"
 #include "cosim/topology.h"
+#include "testbenches/scenarios/isolation.h"
 #include "testbenches/scenarios/loopback.h"
 #include "testbenches/scenarios/pingpong.h"
+#include "testbenches/scenarios/qos.h"
 #include "testbenches/scenarios/rdma.h"
 #include "testbenches/scenarios/ud.h"
 #include "testbenches/sim/run_recorders.h"
@@ -32,9 +34,13 @@ int run_scenario(const sim_options& o) {
     const auto wall0 = std::chrono::steady_clock::now();
     run_recorders rec(o);
     cosim::topology_params tp;
-    tp.kind = o.scenario == "loopback" ? cosim::topology_kind::loopback
-              : o.scenario == "ud"     ? cosim::topology_kind::star
-                                       : cosim::topology_kind::pair;
+    // The virtualization scenarios run on one adapter: its functions' traffic turns around in
+    // its port (the embedded switch), so the port's egress carries all of it.
+    const bool one_host =
+        o.scenario == "loopback" || o.scenario == "qos" || o.scenario == "isolation";
+    tp.kind = one_host             ? cosim::topology_kind::loopback
+              : o.scenario == "ud" ? cosim::topology_kind::star
+                                   : cosim::topology_kind::pair;
     tp.hosts = o.hosts;
     tp.seed = o.seed;
     tp.pcap = o.pcap;
@@ -55,6 +61,10 @@ int run_scenario(const sim_options& o) {
         start_pingpong(*topo, o, res);
     } else if (o.scenario == "rdma") {
         start_rdma(*topo, o, res);
+    } else if (o.scenario == "qos") {
+        start_qos(*topo, o, res);
+    } else if (o.scenario == "isolation") {
+        start_isolation(*topo, o, res);
     } else {
         start_ud(*topo, o, res);
     }
@@ -125,7 +135,8 @@ int run_scenario(const sim_options& o) {
     j["passed"] = ok;
     j["error"] = res.error;
     j["sends"] = res.sends;
-    j["message_size"] = o.size;
+    const uint32_t message_size = res.message_size != 0 ? res.message_size : o.size;
+    j["message_size"] = message_size;
     j["completions"] = {{"expected", res.expected},
                         {"seen", res.seen},
                         {"lost", res.lost},
@@ -143,6 +154,7 @@ int run_scenario(const sim_options& o) {
     j["per_opcode"] = res.per_opcode;
     j["figures"] = res.figures;
     j["hosts"] = hosts;
+    for (const auto& [k, v] : res.sections.items()) j[k] = v;
     j["transport"] = {{"retransmits", tc.retransmits},     {"timeouts", tc.timeouts},
                       {"rnr_naks_sent", tc.rnr_naks_sent}, {"seq_naks_sent", tc.seq_naks_sent},
                       {"acks_sent", tc.acks_sent},         {"duplicates", tc.duplicates},
@@ -164,7 +176,7 @@ int run_scenario(const sim_options& o) {
         std::printf("chio-sim %s  seed %llu  queue engine %s\n", o.scenario.c_str(),
                     static_cast<unsigned long long>(o.seed), model::to_string(o.queue_engine));
         std::printf("  sends                %llu x %u B\n",
-                    static_cast<unsigned long long>(res.sends), o.size);
+                    static_cast<unsigned long long>(res.sends), message_size);
         std::printf(
             "  completions          %llu expected, %llu seen, %llu lost, %llu duplicated, "
             "%llu with error\n",
