@@ -1,8 +1,11 @@
 #include "testbenches/scenarios/options.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+
+#include "chio/spec/spec.h"
 
 namespace chio::tb {
 
@@ -15,6 +18,23 @@ bool parse_u64(const std::string& s, uint64_t max, uint64_t& out) {
     const unsigned long long v = std::strtoull(s.c_str(), &end, 0);
     if (errno != 0 || end == s.c_str() || *end != '\0' || v > max) return false;
     out = v;
+    return true;
+}
+
+// "1,2,3,4": one weight per VF, each 1..65535 (the QoS weight the manager accepts; 0 is
+// BAD_PARAM), at most TotalVFs of them.
+bool parse_weights(const std::string& s, std::vector<uint32_t>& out) {
+    std::vector<uint32_t> w;
+    size_t pos = 0;
+    while (pos <= s.size()) {
+        const size_t comma = std::min(s.find(',', pos), s.size());
+        uint64_t v = 0;
+        if (!parse_u64(s.substr(pos, comma - pos), 65535, v) || v == 0) return false;
+        w.push_back(static_cast<uint32_t>(v));
+        pos = comma + 1;
+    }
+    if (w.empty() || w.size() > spec::pci::TOTAL_VFS) return false;
+    out = w;
     return true;
 }
 
@@ -121,6 +141,12 @@ const char* options_help() {
            "  --config FILE            vms: the topology file (hosts, VFs and VMs; see\n"
            "                           docs/virtualization.md)\n"
            "  --loss P                 link loss probability per frame, 0..1 (default 0)\n"
+           "Options (qos, isolation):\n"
+           "  --weights W1,W2,..       qos: one VF per weight (default 1,2,3,4)\n"
+           "  --cap-gbps R             qos: phase 2 caps the VF of the largest weight at R Gb/s\n"
+           "                           (default 10)\n"
+           "  --phase T                qos: measured span of each phase (default 1ms)\n"
+           "  --no-attacker            isolation: the victim alone (the reference run)\n"
            "  --inject-error N         give message N a receive buffer of half its size, so it\n"
            "                           completes with a length error (for triggered traces)\n";
 }
@@ -150,6 +176,10 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
         }
         if (name == "--events") {
             o.events = true;
+            continue;
+        }
+        if (name == "--no-attacker") {
+            o.attacker = false;
             continue;
         }
         if (!has_value) {
@@ -226,6 +256,7 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
         } else if (name == "--size") {
             if (!number(1u << 20)) return false;
             o.size = static_cast<uint32_t>(v);
+            o.size_given = true;
         } else if (name == "--depth") {
             if (!number(1024)) return false;
             if (v == 0) {
@@ -233,6 +264,7 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
                 return false;
             }
             o.depth = static_cast<uint32_t>(v);
+            o.depth_given = true;
         } else if (name == "--hosts") {
             if (!number(64)) return false;
             if (v < 2) {
@@ -260,6 +292,26 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
                 return false;
             }
             o.loss = d;
+        } else if (name == "--weights") {
+            if (!parse_weights(value, o.weights)) {
+                error = "option --weights: '" + value +
+                        "' is not 1..16 comma-separated weights in 1..65535";
+                return false;
+            }
+        } else if (name == "--cap-gbps") {
+            char* end = nullptr;
+            const double d = std::strtod(value.c_str(), &end);
+            if (end == value.c_str() || *end != '\0' || !(d > 0.0 && d <= 100.0)) {
+                error = "option --cap-gbps: '" + value + "' is not a rate in (0, 100] Gb/s";
+                return false;
+            }
+            o.cap_gbps = d;
+        } else if (name == "--phase") {
+            if (!parse_time_ps(value, v) || v < 200'000'000 || v > 100'000'000'000) {
+                error = "option --phase: '" + value + "' is not a time in 200us..100ms";
+                return false;
+            }
+            o.phase_ns = v / 1000;
         } else {
             error = "unknown option '" + name + "'";
             return false;

@@ -34,6 +34,16 @@ struct sim_options {
     double loss = 0.0;                   // link loss probability, per frame and direction
     bool quiet = false;
     std::string config;  // vms: the topology file (hosts, VFs, VMs; docs/virtualization.md)
+    // qos (docs/virtualization.md, "Scenarios"): one VF per weight; the cap applies to the VF
+    // of the largest weight in phase 2.
+    std::vector<uint32_t> weights = {1, 2, 3, 4};
+    double cap_gbps = 10.0;
+    uint64_t phase_ns = 1'000'000;  // measured span of each phase
+    // isolation: false runs the victim alone (the reference run).
+    bool attacker = true;
+    // Whether --size / --depth were given (qos picks its own defaults otherwise).
+    bool size_given = false;
+    bool depth_given = false;
 };
 
 // Parses argv (after the program name). On a bad argument returns false with a one-line error

@@ -3,15 +3,17 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace chio::tb {
 
 struct scenario_result {
-    bool ok = false;        // every completion seen once, every byte verified, no error
-    std::string error;      // first failure, one line
-    uint64_t sends = 0;     // work requests posted (send queue)
-    uint64_t expected = 0;  // completions expected
+    bool ok = false;            // every completion seen once, every byte verified, no error
+    std::string error;          // first failure, one line
+    uint64_t sends = 0;         // work requests posted (send queue)
+    uint32_t message_size = 0;  // bytes per message when the scenario chose it (0: --size)
+    uint64_t expected = 0;      // completions expected
     uint64_t seen = 0;
     uint64_t lost = 0;
     uint64_t duplicated = 0;
@@ -20,6 +22,8 @@ struct scenario_result {
     uint64_t data_mismatches = 0;
     std::map<std::string, uint64_t> per_opcode;  // work requests per opcode
     std::map<std::string, double> figures;       // scenario-specific numbers (latency, ...)
+    // Scenario-specific sections merged into the stats JSON at the top level (qos, isolation).
+    nlohmann::json sections = nlohmann::json::object();
 
     // Sets ok from the counts; keeps the first error.
     void finish() {

@@ -31,7 +31,11 @@ void usage() {
         "  ud         N hosts over a switch (--hosts); UD datagrams to every peer, verified\n"
         "  vms        two hosts over a link; each host's PF manager provisions the VFs of the\n"
         "             topology file (--config), its hypervisor gives them to VMs, and VM k of\n"
-        "             host 0 exchanges verified RDMA traffic with VM k of host 1\n\n%s",
+        "             host 0 exchanges verified RDMA traffic with VM k of host 1\n"
+        "  qos        one VF per --weights saturates the port; phases: weights, one VF capped\n"
+        "             (--cap-gbps), one VF idle; shares, rates and Jain's index\n"
+        "  isolation  a hostile VF attacks while a victim VF runs verified RDMA; every attack\n"
+        "             refused and counted (--no-attacker: the victim alone)\n\n%s",
         chio::tb::options_help());
 }
 
@@ -56,7 +60,8 @@ int sc_main(int argc, char** argv) {
         return 2;
     }
     if (o.scenario != "loopback" && o.scenario != "pingpong" && o.scenario != "rdma" &&
-        o.scenario != "ud" && o.scenario != "vms") {
+        o.scenario != "ud" && o.scenario != "vms" && o.scenario != "qos" &&
+        o.scenario != "isolation") {
         std::fprintf(stderr, "chio-sim: unknown scenario '%s' (see chio-sim --help)\n",
                      o.scenario.c_str());
         return 2;

@@ -11,8 +11,10 @@
 #include "chio/spec/spec.h"
 #include "cosim/platform.h"
 #include "cosim/topology.h"
+#include "testbenches/scenarios/isolation.h"
 #include "testbenches/scenarios/loopback.h"
 #include "testbenches/scenarios/pingpong.h"
+#include "testbenches/scenarios/qos.h"
 #include "testbenches/scenarios/rdma.h"
 #include "testbenches/scenarios/ud.h"
 #include "testbenches/scenarios/vms.h"
@@ -56,9 +58,13 @@ int run_scenario(const sim_options& o) {
     }
     run_recorders rec(o);
     cosim::topology_params tp;
-    tp.kind = o.scenario == "loopback" ? cosim::topology_kind::loopback
-              : o.scenario == "ud"     ? cosim::topology_kind::star
-                                       : cosim::topology_kind::pair;
+    // The virtualization scenarios run on one adapter: its functions' traffic turns around in
+    // its port (the embedded switch), so the port's egress carries all of it.
+    const bool one_host =
+        o.scenario == "loopback" || o.scenario == "qos" || o.scenario == "isolation";
+    tp.kind = one_host             ? cosim::topology_kind::loopback
+              : o.scenario == "ud" ? cosim::topology_kind::star
+                                   : cosim::topology_kind::pair;
     tp.hosts = o.hosts;
     tp.seed = o.seed;
     tp.pcap = o.pcap;
@@ -87,6 +93,10 @@ int run_scenario(const sim_options& o) {
         start_pingpong(*topo, o, res);
     } else if (o.scenario == "rdma") {
         start_rdma(*topo, o, res);
+    } else if (o.scenario == "qos") {
+        start_qos(*topo, o, res);
+    } else if (o.scenario == "isolation") {
+        start_isolation(*topo, o, res);
     } else {
         start_ud(*topo, o, res);
     }
@@ -161,7 +171,9 @@ int run_scenario(const sim_options& o) {
     j["passed"] = ok;
     j["error"] = res.error;
     j["sends"] = res.sends;
-    const uint32_t message_size = o.scenario == "vms" ? vms.message_size() : o.size;
+    const uint32_t message_size = o.scenario == "vms"     ? vms.message_size()
+                                  : res.message_size != 0 ? res.message_size
+                                                          : o.size;
     j["message_size"] = message_size;
     j["completions"] = {{"expected", res.expected},
                         {"seen", res.seen},
@@ -180,6 +192,7 @@ int run_scenario(const sim_options& o) {
     j["per_opcode"] = res.per_opcode;
     j["figures"] = res.figures;
     j["hosts"] = hosts;
+    for (const auto& [k, v] : res.sections.items()) j[k] = v;
     j["transport"] = {{"retransmits", tc.retransmits},     {"timeouts", tc.timeouts},
                       {"rnr_naks_sent", tc.rnr_naks_sent}, {"seq_naks_sent", tc.seq_naks_sent},
                       {"acks_sent", tc.acks_sent},         {"duplicates", tc.duplicates},

@@ -77,5 +77,39 @@ TEST(options, refuses_recording_options_that_cannot_hold_naming_the_option) {
     }
 }
 
+TEST(options, takes_the_virtualization_scenario_options_and_names_bad_values) {
+    sim_options o;
+    std::string err;
+    ASSERT_TRUE(parse_options(
+        {"qos", "--weights", "3,1,65535", "--cap-gbps", "2.5", "--phase", "2ms", "--size", "4096"},
+        o, err))
+        << err;
+    EXPECT_EQ(o.weights, (std::vector<uint32_t>{3, 1, 65535}));
+    EXPECT_DOUBLE_EQ(o.cap_gbps, 2.5);
+    EXPECT_EQ(o.phase_ns, 2'000'000u);
+    EXPECT_TRUE(o.size_given);
+    EXPECT_FALSE(o.depth_given);
+    sim_options iso;
+    ASSERT_TRUE(parse_options({"isolation", "--no-attacker"}, iso, err)) << err;
+    EXPECT_FALSE(iso.attacker);
+    const struct {
+        std::vector<std::string> args;
+        const char* names;
+    } bad[] = {
+        {{"qos", "--weights", "1,0"}, "option --weights: '1,0'"},
+        {{"qos", "--weights", "1,,2"}, "option --weights: '1,,2'"},
+        {{"qos", "--weights", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"}, "option --weights"},
+        {{"qos", "--weights", "65536"}, "option --weights: '65536'"},
+        {{"qos", "--cap-gbps", "0"}, "option --cap-gbps: '0'"},
+        {{"qos", "--cap-gbps", "100.5"}, "option --cap-gbps: '100.5'"},
+        {{"qos", "--phase", "100us"}, "option --phase: '100us'"},
+    };
+    for (const auto& b : bad) {
+        sim_options x;
+        EXPECT_FALSE(parse_options(b.args, x, err)) << b.names;
+        EXPECT_EQ(err.rfind(b.names, 0), 0u) << err;
+    }
+}
+
 }  // namespace
 }  // namespace chio::tb
