@@ -98,6 +98,7 @@ cqe_status qp_engine::gather(uint32_t qpn, const spec::send_wqe& w, staged_wqe& 
     // oldest completions (Little's law then bounds the stage at tags x MRRS / round trip).
     const sc_core::sc_time now = sc_core::sc_time_stamp();
     std::deque<std::pair<sc_core::sc_time, uint64_t>> flight;
+    sc_core::sc_time first_rtt = sc_core::SC_ZERO_TIME;  // round trip of this WQE's first read
     uint64_t in_flight = 0;
     uint64_t off = 0;
     const uint16_t fn = q->fn;
@@ -107,19 +108,24 @@ cqe_status qp_engine::gather(uint32_t qpn, const spec::send_wqe& w, staged_wqe& 
             const uint64_t len =
                 std::min({s.len - done, (chunk + 1) * mtu - off,
                           static_cast<uint64_t>(std::max(m_t.read_request_bytes, 1u))});
-            sc_core::sc_time at = e.ready;
+            // The request goes on the link now (a reservation in the future would hold up
+            // traffic issued meanwhile in simulation order); its arrival is shifted by the time
+            // it really waits: for its WQE to arrive, and for a free tag (one round trip after
+            // the oldest completion).
+            sc_core::sc_time tag_free = now;
             while (!flight.empty() && in_flight + len > m_t.read_bytes_in_flight) {
-                at = std::max(at, flight.front().first);
+                tag_free = std::max(tag_free, flight.front().first);
                 in_flight -= flight.front().second;
                 flight.pop_front();
             }
-            sc_core::sc_time delay = at - now;
+            sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
             if (!m_core.dma->read_at(fn, s.pa + done, e.payload.data() + off, len, delay)) {
                 // Never send what could not be read (catalogue G2).
                 ++m_core.counters.dma_errors;
                 return cqe_status::LOC_PROT_ERR;
             }
-            const sc_core::sc_time arrived = now + delay;
+            if (first_rtt == sc_core::SC_ZERO_TIME) first_rtt = delay;
+            const sc_core::sc_time arrived = std::max(e.ready + delay, tag_free + first_rtt);
             e.chunk_ready[chunk] = std::max(e.chunk_ready[chunk], arrived);
             flight.emplace_back(arrived, len);
             in_flight += len;
