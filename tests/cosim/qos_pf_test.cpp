@@ -1,5 +1,5 @@
 // QoS on the PF through the driver (MODIFY_QP QOS_WEIGHT and RATE_LIMIT): three saturated RC QPs,
-// weighted 1 and 3 and one limited to 5 Gb/s, share the adapter; what each put on the wire is
+// weighted 1 and 3 and one limited to 10 Gb/s, share the adapter; what each put on the wire is
 // measured from the port (the adapter's tx probe) with the scenarios' rate_meter. Every work
 // request still completes exactly once, successfully.
 #include <gtest/gtest.h>
@@ -20,7 +20,7 @@ constexpr uint32_t MSG = 16 << 10;     // 4 packets of 4 KiB
 constexpr unsigned OUTSTANDING = 8;    // per QP
 constexpr double WARMUP_NS = 100'000;  // before measuring
 constexpr double MEASURE_NS = 2'000'000;
-constexpr uint32_t LIMIT_MBPS = 5000;
+constexpr uint32_t LIMIT_MBPS = 10000;  // the 10 Gb/s cap
 
 struct flows {
     test::side a[N], b[N];
@@ -44,6 +44,11 @@ bool post_write(flows& f, int i) {
 TEST(qos_pf, weights_and_rate_limit_hold_on_the_port) {
     cosim::topology_params tp;
     tp.kind = cosim::topology_kind::loopback;
+    // In loopback one PCIe link carries both the requesters' payload reads and the responders'
+    // payload writes; on Gen3 x16 (about 100 Gb/s of writes plus the read requests) it would
+    // share the bottleneck with the port, and weights act only on the port. A Gen4 x16 link
+    // (TLP rate 227.4 Gb/s, docs/performance.md) leaves the port the one saturated resource.
+    tp.host.link.tlp_rate_gbps = 227.4;
     cosim::topology net(tp);
     cosim::platform& host = net.host(0);
     tb::rate_meter meter(100'000.0);
@@ -82,12 +87,14 @@ TEST(qos_pf, weights_and_rate_limit_hold_on_the_port) {
 
         const double t0 = static_cast<double>(io.now_ns());
         bool measuring = false;
+        double started = 0.0;
         for (int i = 0; i < N; ++i) {
             for (unsigned k = 0; k < OUTSTANDING; ++k) ASSERT_TRUE(post_write(f, i));
         }
-        while (static_cast<double>(io.now_ns()) < t0 + WARMUP_NS + MEASURE_NS) {
+        while (!measuring || static_cast<double>(io.now_ns()) < started + MEASURE_NS) {
             if (!measuring && static_cast<double>(io.now_ns()) >= t0 + WARMUP_NS) {
-                meter.start(static_cast<double>(io.now_ns()));
+                started = static_cast<double>(io.now_ns());
+                meter.start(started);
                 measuring = true;
             }
             bool any = false;
@@ -103,7 +110,9 @@ TEST(qos_pf, weights_and_rate_limit_hold_on_the_port) {
             }
             if (!any) io.relax();
         }
-        meter.stop(static_cast<double>(io.now_ns()));
+        // Stop on a window boundary: the flows go on sending while they drain, and frames past
+        // stop would otherwise count to a partial last window (rate_meter.h).
+        meter.stop(started + MEASURE_NS);
         // Drain: every request posted completes, once.
         const uint64_t until = io.now_ns() + 5'000'000;
         while (io.now_ns() < until) {
@@ -138,13 +147,14 @@ TEST(qos_pf, weights_and_rate_limit_hold_on_the_port) {
                     r[i].avg_gbps, r[i].windows, r[i].max_window_gbps, r[i].min_window_gbps);
     }
     // The limited QP gets its limit (its fair share, 1/5 of the total, is more), within 1 % on
-    // average. In a 100 us window it may exceed it by one frame of granularity (0.33 Gb/s for a
-    // 4 KiB frame) plus the tokens it saved while another QP's turn fetched and gathered a
-    // message (the serial send path; docs/virtualization.md, "QoS", "Known limits"): at most one
-    // more frame here.
+    // average and within 1 % in every 100 us window (the bound). With the pipelined send
+    // path a turn is one packet, so the QP is never served more than a few packet times late and
+    // its bucket saves almost nothing; a periodic sender at the cap puts at most
+    // ceil(T / P) frames in a window (P = 4178 B at 10 Gb/s = 3.34 us: 30 frames, +0.3 %) when
+    // straddling frames count in part (rate_meter.h).
     ASSERT_GT(total / 5, LIMIT_MBPS / 1000.0);
     EXPECT_NEAR(r[2].avg_gbps, LIMIT_MBPS / 1000.0, 0.01 * LIMIT_MBPS / 1000.0);
-    EXPECT_LE(r[2].max_window_gbps, LIMIT_MBPS / 1000.0 + 2 * 4178 * 8 / 1e5);
+    EXPECT_LE(r[2].max_window_gbps, 1.01 * LIMIT_MBPS / 1000.0);
     // The others split the rest 1:3.
     const double rest = r[0].avg_gbps + r[1].avg_gbps;
     EXPECT_NEAR(r[0].avg_gbps / rest, 0.25, 0.02 * 0.25);
@@ -241,7 +251,12 @@ TEST(qos_pf, doorbell_storm_takes_nothing_from_a_busy_qp) {
     const double before = quiet.flow(f.qpn[1]).avg_gbps, during = storm.flow(f.qpn[1]).avg_gbps;
     std::printf("victim: %.3f Gb/s without the storm, %.3f Gb/s during %llu doorbells\n", before,
                 during, static_cast<unsigned long long>(doorbells));
-    EXPECT_GT(doorbells, 1000u);
+    // The host rings as fast as its MMIO writes go: with the pipelined send path the victim's
+    // read completions keep the downstream PCIe direction about 75 % busy, and pcie_link serves
+    // a direction first come, first served, so each doorbell write waits behind them (real PCIe
+    // lets posted writes pass completions; docs/performance.md). About 200 doorbells in 500 us
+    // in this model; the storm still sends nothing and costs the victim nothing.
+    EXPECT_GT(doorbells, 150u);
     // Not slower (the host loop's timing differs between the phases, so the victim's rate may
     // differ a little either way for reasons that have nothing to do with the adapter).
     EXPECT_GE(during / before, 0.98);

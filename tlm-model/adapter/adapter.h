@@ -97,11 +97,14 @@ private:
 
     // dma_port
     bool read(uint16_t fn, uint64_t addr, void* dst, size_t len) override;
+    bool read_at(uint16_t fn, uint64_t addr, void* dst, size_t len,
+                 sc_core::sc_time& delay) override;
     bool write(uint16_t fn, uint64_t addr, const void* src, size_t len) override;
     bool post_write(uint16_t fn, uint64_t addr, const void* src, size_t len,
                     sc_core::sc_time& delay) override;
     void msix(uint16_t fn, unsigned vector) override;
-    // One DMA transaction. With `posted` set, the delay is returned instead of waited for.
+    // One DMA transaction. With `posted` set, it holds the issue time (from now) on entry, and
+    // the completion time is returned there instead of waited for.
     bool dma(uint16_t fn, bool write, uint64_t addr, void* data, size_t len, tlp_kind kind,
              sc_core::sc_time* posted = nullptr);
 

@@ -33,7 +33,8 @@ bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t 
     p.set_streaming_width(static_cast<unsigned>(len));
     p.set_byte_enable_ptr(nullptr);
     p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_time delay = sc_core::SC_ZERO_TIME;
+    // A caller that waits itself may issue the request later than now (read_at).
+    sc_time delay = posted != nullptr ? *posted : sc_core::SC_ZERO_TIME;
     // In flight until the completion arrives (a posted write: until it is issued); a function
     // reset waits for this to drain (Transactions Pending).
     ++m_fstate[fn].inflight;
@@ -52,6 +53,10 @@ bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t 
 
 bool adapter::read(uint16_t fn, uint64_t addr, void* dst, size_t len) {
     return dma(fn, false, addr, dst, len, tlp_kind::mem);
+}
+
+bool adapter::read_at(uint16_t fn, uint64_t addr, void* dst, size_t len, sc_time& delay) {
+    return dma(fn, false, addr, dst, len, tlp_kind::mem, &delay);
 }
 
 bool adapter::write(uint16_t fn, uint64_t addr, const void* src, size_t len) {

@@ -181,7 +181,7 @@ void qp_engine::on_response(uint32_t qpn, const roce_packet& p) {
                 continue;
             }
             const uint32_t n = std::min<uint32_t>(static_cast<uint32_t>(t.len) - off, seg - done);
-            m_core.dma->write(fn, t.pa + off, p.payload.data() + done, n);
+            write_data(fn, t.pa + off, p.payload.data() + done, n);
             done += n;
             off = 0;
             if (done == seg) break;

@@ -24,6 +24,13 @@ public:
     // index) does so before waiting; otherwise the host could act on the entry first.
     virtual bool post_write(uint16_t fn, uint64_t addr, const void* src, size_t len,
                             sc_core::sc_time& delay) = 0;
+    // A read whose completion the caller waits for itself, so that one stage can keep several
+    // reads in flight (the send path's fetch stage): on entry `delay` is when, from now, the
+    // request is issued; on return it is when, from now, the completion has arrived. The data is
+    // copied at the call: it is sampled at issue, which is exact for the buffers of a posted WQE
+    // (the host must not change them until the WQE completes).
+    virtual bool read_at(uint16_t fn, uint64_t addr, void* dst, size_t len,
+                         sc_core::sc_time& delay) = 0;
     virtual void msix(uint16_t fn, unsigned vector) = 0;
 };
 

@@ -83,6 +83,9 @@ public:
     void clear();
 
     bool scheduled(uint32_t qpn) const;
+    // The queue has a request pending (activated, not consumed): the queue engine may hold a
+    // WQE for it, so a fetch stage running ahead may dequeue.
+    bool pending(uint32_t qpn) const { return qpn < m_qps.size() && m_qps[qpn].pending; }
     const qos_counters& counters() const { return m_counters; }
     const qos_params& params() const { return m_p; }
 

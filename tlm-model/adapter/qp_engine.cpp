@@ -179,16 +179,35 @@ void qp_engine::send_thread() {
             continue;
         }
         const sc_core::sc_time now = sc_core::sc_time_stamp();
+        // Queues whose next packet's data has arrived return to the schedule.
+        while (!m_data_wait.empty() && m_data_wait.begin()->first <= now) {
+            const uint32_t qpn = m_data_wait.begin()->second;
+            m_data_wait.erase(m_data_wait.begin());
+            if (live(qpn) != nullptr) m_core.sched.activate(qpn);
+        }
         const qos_pick p = m_core.sched.pick(now.to_seconds() * 1e9);
         if (p.found) {
             m_core.sched.finish(p.qpn, serve(p.qpn));
-        } else if (p.ready_ns < 0.0) {
-            sc_core::wait(m_core.work_ev);
-        } else {
-            // Every queue with work is capped: sleep until the earliest refill (rounded up to
-            // the time resolution, so the bucket has refilled when we look again) or new work.
+            continue;
+        }
+        // Nothing can send now: sleep until the earliest token refill (rounded up to the time
+        // resolution, so the bucket has refilled when we look again), the earliest data
+        // arrival, or new work.
+        bool timed = false;
+        sc_core::sc_time until;
+        if (p.ready_ns >= 0.0) {
             const double ps = std::ceil((p.ready_ns - now.to_seconds() * 1e9) * 1000.0);
-            sc_core::wait(sc_core::sc_time(std::max(1.0, ps), sc_core::SC_PS), m_core.work_ev);
+            until = now + sc_core::sc_time(std::max(1.0, ps), sc_core::SC_PS);
+            timed = true;
+        }
+        if (!m_data_wait.empty() && (!timed || m_data_wait.begin()->first < until)) {
+            until = m_data_wait.begin()->first;
+            timed = true;
+        }
+        if (timed) {
+            sc_core::wait(until - now, m_core.work_ev);
+        } else {
+            sc_core::wait(m_core.work_ev);
         }
     }
 }
@@ -200,12 +219,12 @@ bool qp_engine::serve(uint32_t qpn) {
     if (!r.unsent.empty()) {
         // A message in progress goes on in RTS, and in SQD (a drain finishes what it started).
         if (q->state == qp_state::RTS || q->state == qp_state::SQD) {
-            send_next(qpn);
-            return !r.unsent.empty();
+            if (!send_ready(qpn)) return false;
+            prefetch(qpn);
+            return !r.unsent.empty() || !r.staged.empty();
         }
         r.unsent.clear();  // ERR/SQE: the flush completes its WQE; the rest is never sent
     }
-    const uint16_t wqid = sq_wqid(qpn);
     if (q->state != qp_state::RTS && q->state != qp_state::ERR && q->state != qp_state::SQE) {
         m_core.sched.consume(qpn);
         q->parked = true;  // resumes on the move to RTS
@@ -221,18 +240,37 @@ bool qp_engine::serve(uint32_t qpn) {
             return false;
         }
         r.stalled = false;
-        process_wqe(qpn, r.stalled_index);
-        // The queue engine still counts a token as outstanding for this queue: dequeue next
-        // time round so it hands out the rest.
-        m_core.sched.activate(qpn);
-        return !r.unsent.empty();
     }
-    m_core.sched.consume(qpn);
-    const qe_deq_resp d = m_core.qe->deq({wqid});
-    m_core.collect();
-    if (d.status != status::OK) return false;
-    process_wqe(qpn, d.index);
-    return !r.unsent.empty();
+    if (r.staged.empty()) {
+        if (q->state == qp_state::RTS) {
+            prefetch(qpn);
+        } else {
+            // ERR/SQE: one WQE at a time from the ring, completed as flushed.
+            m_core.sched.consume(qpn);
+            const qe_deq_resp d = m_core.qe->deq({sq_wqid(qpn)});
+            m_core.collect();
+            if (d.status == status::OK) stage_wqe(qpn, d.index);
+        }
+        if (r.staged.empty() || live(qpn) == nullptr) return false;
+    }
+    // A datagram leaves whole, so it waits for all its data; an RC message for its WQE (its
+    // packets then wait for their chunks one by one).
+    const staged_wqe& head = r.staged.front();
+    const sc_core::sc_time at =
+        q->state == qp_state::RTS && q->type == spec::qp_type::UD ? head.all_ready() : head.ready;
+    if (at > sc_core::sc_time_stamp()) {
+        wait_data(qpn, at);
+        return false;
+    }
+    start_staged(qpn);
+    if (live(qpn) == nullptr) return false;
+    if (r.stalled) {
+        m_core.sched.consume(qpn);
+        return false;
+    }
+    if (!r.unsent.empty() && !send_ready(qpn)) return false;
+    prefetch(qpn);
+    return !r.unsent.empty() || !r.staged.empty();
 }
 
 void qp_engine::flush(uint32_t qpn) {
@@ -245,14 +283,15 @@ void qp_engine::flush(uint32_t qpn) {
     }
     r.deadline = sc_core::SC_ZERO_TIME;
     r.rnr_pending = false;
-    if (r.stalled) {
-        r.stalled = false;
-        spec::send_wqe w{};
-        qp_ctx* q = live(qpn);
-        if (q == nullptr) return;
-        const uint64_t slot = r.stalled_index & ((1u << q->sq_log_size) - 1);
-        m_core.dma->read(q->fn, q->sq_addr + slot * sizeof(w), &w, sizeof(w));
-        complete(qpn, r.stalled_index, w, cqe_status::WR_FLUSH_ERR, 0);
+    // Then the WQEs the fetch stage took from the ring, in order (their private copies carry
+    // the wr_id).
+    r.stalled = false;
+    while (!r.staged.empty()) {
+        if (live(qpn) == nullptr) return;
+        const staged_wqe e = std::move(r.staged.front());
+        r.staged.pop_front();
+        r.staged_bytes -= e.payload.size();
+        complete(qpn, e.index, e.wqe, cqe_status::WR_FLUSH_ERR, 0);
     }
     responder_state& s = m_tp[qpn].resp;
     for (const bool recv : {false, true}) {

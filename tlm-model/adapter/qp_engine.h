@@ -3,12 +3,17 @@
 //
 // Threads (each a SystemC thread of the adapter):
 //   send  - asks the QoS scheduler (qos_scheduler.h) for the next send queue and serves it one
-//           turn of one packet: the next packet of the message in progress, or else it dequeues
-//           one WQE, fetches it by DMA into a private copy (single fetch: every check uses the
-//           copy), validates it, gathers the payload through the memory-protection check,
-//           segments it, and transmits the first packet (requester.cpp). One packet per turn is
-//           what lets weights and caps hold at packet granularity; when every queue with work
-//           is capped it waits for the earliest token refill (or new work);
+//           turn of one packet. The send path is two pipelined stages (docs/performance.md):
+//           the fetch stage (requester.cpp, stage_wqe) takes WQEs of the queue from the ring
+//           ahead of their turn, up to stage_wqes / stage_bytes per QP, fetches each once into a
+//           private copy (every check uses the copy), checks every key, and issues the payload
+//           reads per MTU chunk with at most read_bytes_in_flight outstanding (the PCIe read
+//           tags); the reads are split transactions, so the stage does not block. The transmit
+//           turn (requester_start.cpp) sends the next packet whose chunk has arrived; a queue
+//           whose next packet is still in flight leaves the schedule until it arrives, so it
+//           never holds up another queue's turn. One packet per turn is what lets weights and
+//           caps hold at packet granularity; when every queue with work is capped or waiting
+//           for data, the thread sleeps until the earliest refill or arrival (or new work);
 //   rx    - handles incoming packets: requests as responder (responder.cpp), responses and
 //           acknowledgements as requester (completer.cpp);
 //   timer - retransmits on ACK timeout and after RNR delays (completer.cpp).
@@ -17,7 +22,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "tlm-model/adapter/adapter_core.h"
@@ -32,6 +39,15 @@ struct qp_engine_timing {
     double wqe_process_ns = 20.0;  // decode and validate one WQE (5 cycles at 250 MHz)
     double rx_process_ns = 8.0;    // parse and look up one incoming packet (2 cycles)
     uint32_t ack_coalesce = 16;    // responder ACKs at least every this many packets
+    // Fetch stage (docs/performance.md "Pipelined send path"): per-QP staging buffer and the
+    // payload reads it keeps in flight.
+    uint32_t stage_wqes = 4;                // WQEs fetched ahead of their turn, per QP
+    uint32_t stage_bytes = 131072;          // a WQE is fetched while less payload is staged
+    uint32_t read_request_bytes = 512;      // one payload read request: MRRS (DevCtl reset value)
+    uint32_t read_bytes_in_flight = 16384;  // payload reads outstanding: 32 tags x 512 B
+    // Receive side: payload writes to host memory are posted; the engine goes on once a write
+    // is issued, up to this many still on their way (posted-header flow-control credits).
+    uint32_t posted_writes_in_flight = 8;
 };
 
 struct transport_counters {
@@ -67,16 +83,30 @@ public:
     const transport_counters& counters() const { return m_tc; }
 
 private:
-    // requester.cpp
-    void process_wqe(uint32_t qpn, uint16_t index);
-    bool send_rc(uint32_t qpn, outstanding_wr& wr, std::vector<uint8_t>& payload);
-    void send_ud(uint32_t qpn, uint16_t index, const spec::send_wqe& w,
-                 std::vector<uint8_t>& payload);
-    spec::cqe_status gather(uint32_t qpn, const spec::send_wqe& w, std::vector<uint8_t>& payload);
+    // requester.cpp: the fetch stage
+    // Takes WQEs of the queue from the ring while its staging buffer has room.
+    void prefetch(uint32_t qpn);
+    // Fetches, checks and starts the payload reads of one dequeued WQE into r.staged.
+    void stage_wqe(uint32_t qpn, uint16_t index);
+    spec::cqe_status gather(uint32_t qpn, const spec::send_wqe& w, staged_wqe& e);
+    // requester_start.cpp: the transmit side
+    // Starts the WQE at the head of the staging buffer (its time has come).
+    void start_staged(uint32_t qpn);
+    // Sends the next unsent packet if it has arrived, else waits for it off the schedule; true:
+    // a packet left.
+    bool send_ready(uint32_t qpn);
+    // The queue leaves the schedule until `at`, when its data has arrived.
+    void wait_data(uint32_t qpn, sc_core::sc_time at);
+    bool send_rc(uint32_t qpn, outstanding_wr& wr, staged_wqe& e);
+    void send_ud(uint32_t qpn, staged_wqe& e);
     spec::cqe_status check_local_targets(uint32_t qpn, const spec::send_wqe& w,
                                          std::vector<local_segment>& out, uint32_t& total);
     roce_packet make_packet(uint32_t src_qpn, uint32_t dest_qp, const address_vector& av) const;
     void transmit(uint32_t qpn, packet_ptr p);
+
+    // Writes received payload (WRITE, SEND, READ response data) to host memory as a posted
+    // write (responder.cpp); false: the write was refused.
+    bool write_data(uint16_t fn, uint64_t pa, const void* src, size_t n);
 
     // completer.cpp (requester side of the wire)
     void on_response(uint32_t qpn, const roce_packet& p);
@@ -116,6 +146,9 @@ private:
     std::vector<qp_transport> m_tp;
     sc_core::sc_event m_timer_ev;
     std::set<uint32_t> m_timed;  // QPs with a retransmission or RNR timer running
+    // Queues off the schedule until their next packet's data arrives: (time, qpn).
+    std::set<std::pair<sc_core::sc_time, uint32_t>> m_data_wait;
+    std::deque<sc_core::sc_time> m_posted;  // arrival times of payload writes in flight
     transport_counters m_tc;
 };
 

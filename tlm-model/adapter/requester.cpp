@@ -1,6 +1,8 @@
 // The requester's send path: fetch, validate, gather, packetize, transmit (IBA 1.4 9.4, 9.7).
 #include <algorithm>
 #include <cstring>
+#include <deque>
+#include <utility>
 
 #include "tlm-model/adapter/memory_protection.h"
 #include "tlm-model/adapter/qp_engine.h"
@@ -64,12 +66,14 @@ void qp_engine::transmit(uint32_t qpn, packet_ptr p) {
     }
 }
 
-cqe_status qp_engine::gather(uint32_t qpn, const spec::send_wqe& w, std::vector<uint8_t>& payload) {
+cqe_status qp_engine::gather(uint32_t qpn, const spec::send_wqe& w, staged_wqe& e) {
     qp_ctx* q = live(qpn);
+    const uint32_t mtu = mtu_bytes(*q);
     if (w.flags & spec::wqe_flags::INLINE) {
         if (w.inline_len > spec::limits::MAX_INLINE) return cqe_status::LOC_QP_OP_ERR;
-        payload.assign(reinterpret_cast<const uint8_t*>(w.sg_list),
-                       reinterpret_cast<const uint8_t*>(w.sg_list) + w.inline_len);
+        e.payload.assign(reinterpret_cast<const uint8_t*>(w.sg_list),
+                         reinterpret_cast<const uint8_t*>(w.sg_list) + w.inline_len);
+        e.chunk_ready.assign((e.payload.size() + mtu - 1) / mtu, e.ready);
         return cqe_status::SUCCESS;
     }
     if (w.num_sge > spec::limits::MAX_SGE) return cqe_status::LOC_QP_OP_ERR;
@@ -87,16 +91,51 @@ cqe_status qp_engine::gather(uint32_t qpn, const spec::send_wqe& w, std::vector<
         }
         if (s.length) segs.push_back({pa, s.length});
     }
-    payload.resize(total);
+    e.payload.resize(total);
+    e.chunk_ready.assign((total + mtu - 1) / mtu, e.ready);
+    // One read request per MRRS piece of an MTU chunk within one segment, issued as soon as the
+    // read tags allow: at most read_bytes_in_flight outstanding, a new request waiting for the
+    // oldest completions (Little's law then bounds the stage at tags x MRRS / round trip).
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    std::deque<std::pair<sc_core::sc_time, uint64_t>> flight;
+    sc_core::sc_time first_rtt = sc_core::SC_ZERO_TIME;  // round trip of this WQE's first read
+    uint64_t in_flight = 0;
     uint64_t off = 0;
     const uint16_t fn = q->fn;
     for (const auto& s : segs) {
-        if (!m_core.dma->read(fn, s.pa, payload.data() + off, s.len)) {
-            // Never send what could not be read (catalogue G2).
-            ++m_core.counters.dma_errors;
-            return cqe_status::LOC_PROT_ERR;
+        for (uint64_t done = 0; done < s.len;) {
+            const uint64_t chunk = off / mtu;
+            const uint64_t len =
+                std::min({s.len - done, (chunk + 1) * mtu - off,
+                          static_cast<uint64_t>(std::max(m_t.read_request_bytes, 1u))});
+            // The request goes on the link now (a reservation in the future would hold up
+            // traffic issued meanwhile in simulation order); its arrival is shifted by the time
+            // it really waits: for its WQE to arrive, and for a free tag (one round trip after
+            // the oldest completion).
+            sc_core::sc_time tag_free = now;
+            while (!flight.empty() && in_flight + len > m_t.read_bytes_in_flight) {
+                tag_free = std::max(tag_free, flight.front().first);
+                in_flight -= flight.front().second;
+                flight.pop_front();
+            }
+            sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+            if (!m_core.dma->read_at(fn, s.pa + done, e.payload.data() + off, len, delay)) {
+                // Never send what could not be read (catalogue G2).
+                ++m_core.counters.dma_errors;
+                return cqe_status::LOC_PROT_ERR;
+            }
+            if (first_rtt == sc_core::SC_ZERO_TIME) first_rtt = delay;
+            const sc_core::sc_time arrived = std::max(e.ready + delay, tag_free + first_rtt);
+            e.chunk_ready[chunk] = std::max(e.chunk_ready[chunk], arrived);
+            flight.emplace_back(arrived, len);
+            in_flight += len;
+            done += len;
+            off += len;
         }
-        off += s.len;
+    }
+    // A packet leaves in order: chunk k is usable once every earlier one is.
+    for (size_t k = 1; k < e.chunk_ready.size(); ++k) {
+        e.chunk_ready[k] = std::max(e.chunk_ready[k], e.chunk_ready[k - 1]);
     }
     m_core.counters.payload_bytes += total;
     return cqe_status::SUCCESS;
@@ -125,99 +164,68 @@ cqe_status qp_engine::check_local_targets(uint32_t qpn, const spec::send_wqe& w,
     return cqe_status::SUCCESS;
 }
 
-void qp_engine::process_wqe(uint32_t qpn, uint16_t index) {
-    qp_ctx* q = live(qpn);
-    if (q == nullptr) return;
-    const uint16_t fn = q->fn;
-    const uint64_t slot = index & ((1u << q->sq_log_size) - 1);
-    spec::send_wqe w{};
-    ++m_core.counters.wqes;
-    const bool fetched = m_core.dma->read(fn, q->sq_addr + slot * sizeof(w), &w, sizeof(w));
-    if (live(qpn) == nullptr) return;
-    sc_core::wait(ns(m_t.wqe_process_ns));
-    q = live(qpn);
-    if (q == nullptr) return;
-    // A WQE that fails here completes in posting order (IBA 10.8.3: a work queue completes in
-    // order; the driver drops a completion behind a later one): the earlier WQEs still waiting
-    // for their acknowledgement go first, flushed, since the error puts the QP in ERR; then the
-    // failing WQE with its own status.
-    auto fail = [&](const spec::send_wqe& wqe, cqe_status err) {
-        requester_state& rs = m_tp[qpn].req;
-        // ERR first: writing each flush CQE takes simulated time, and an acknowledgement that
-        // arrives meanwhile must not complete a later outstanding WQE with success after an
-        // earlier one was flushed (the completer ignores responses to a QP in ERR).
-        if (!rs.outstanding.empty()) to_error(qpn);
-        while (!rs.outstanding.empty() && live(qpn) != nullptr) {
-            complete_front(qpn, cqe_status::WR_FLUSH_ERR);
-        }
-        // An earlier WQE's error decided meanwhile (its CQE still being written) means this one
-        // is behind an error: flushed.
-        if (rs.error_decided) err = cqe_status::WR_FLUSH_ERR;
-        if (live(qpn) != nullptr) complete(qpn, index, wqe, err, 0);
-    };
-    if (!fetched) {
-        // Descriptor fetch failed (catalogue G1): the wr_id is unknown.
-        ++m_core.counters.dma_errors;
-        w = spec::send_wqe{};
-        w.flags = spec::wqe_flags::SIGNALED;
-        fail(w, cqe_status::LOC_QP_OP_ERR);
-        return;
-    }
-    if (q->state == qp_state::ERR || q->state == qp_state::SQE) {
-        // The QP entered ERR while this WQE was being fetched: flushed in posting order, so the
-        // WQEs still waiting for their acknowledgement go first (the pending flush() would
-        // otherwise complete them after this later one).
-        requester_state& rs = m_tp[qpn].req;
-        while (!rs.outstanding.empty() && live(qpn) != nullptr) {
-            complete_front(qpn, cqe_status::WR_FLUSH_ERR);
-        }
-        if (live(qpn) != nullptr) complete(qpn, index, w, cqe_status::WR_FLUSH_ERR, 0);
-        return;
-    }
-    if (!valid_for(q->type, w.opcode)) {
-        fail(w, cqe_status::LOC_QP_OP_ERR);
-        return;
-    }
-    std::vector<uint8_t> payload;
-    if (q->type == spec::qp_type::UD) {
-        send_ud(qpn, index, w, payload);
-        return;
-    }
-    outstanding_wr wr;
-    wr.index = index;
-    wr.wqe = w;
-    const auto op = static_cast<wqe_opcode>(w.opcode);
-    cqe_status st = cqe_status::SUCCESS;
-    if (op == wqe_opcode::RDMA_READ || op == wqe_opcode::ATOMIC_CMP_AND_SWP ||
-        op == wqe_opcode::ATOMIC_FETCH_AND_ADD) {
-        wr.kind = op == wqe_opcode::RDMA_READ ? wr_kind::read : wr_kind::atomic;
-        st = check_local_targets(qpn, w, wr.target, wr.length);
-        // An atomic operates on exactly 8 aligned bytes (IBA 9.4.5; catalogue C7).
-        if (st == cqe_status::SUCCESS && wr.kind == wr_kind::atomic &&
-            (wr.length != 8 || (w.remote_addr & 7) != 0)) {
-            st = cqe_status::LOC_QP_OP_ERR;
-        }
-        requester_state& r = m_tp[qpn].req;
-        const uint32_t limit = std::max<uint32_t>(
-            1, static_cast<uint32_t>(pk::QP_RD_ATOMIC_MAX_RD_ATOMIC.get(q->attrs.rd_atomic)));
-        if (st == cqe_status::SUCCESS && r.rd_atomic >= limit) {
-            // Wait for a slot: the completer resumes this WQE when a response arrives.
-            r.stalled = true;
-            r.stalled_index = index;
+void qp_engine::prefetch(uint32_t qpn) {
+    requester_state& r = m_tp[qpn].req;
+    // The fetch stage runs ahead only in RTS (SQD starts nothing new; ERR/SQE flush in order).
+    // It takes a WQE while the queue engine has one (a pending work token) and the staging
+    // buffer has room; the first WQE is always taken, whatever its size, since its payload
+    // streams through the read tags chunk by chunk.
+    for (;;) {
+        const qp_ctx* q = live(qpn);
+        if (q == nullptr || q->state != qp_state::RTS || !m_core.sched.pending(qpn)) return;
+        if (!r.staged.empty() &&
+            (r.staged.size() >= m_t.stage_wqes || r.staged_bytes >= m_t.stage_bytes)) {
             return;
         }
-    } else {
-        wr.kind = (op == wqe_opcode::SEND || op == wqe_opcode::SEND_WITH_IMM) ? wr_kind::send
-                                                                              : wr_kind::write;
-        st = gather(qpn, w, payload);
-        wr.length = static_cast<uint32_t>(payload.size());
+        m_core.sched.consume(qpn);
+        const qe_deq_resp d = m_core.qe->deq({sq_wqid(qpn)});
+        m_core.collect();
+        if (d.status != spec::qe::status::OK) return;
+        stage_wqe(qpn, d.index);
     }
-    if (live(qpn) == nullptr) return;
-    if (st != cqe_status::SUCCESS) {
-        fail(w, st);
-        return;
+}
+
+void qp_engine::stage_wqe(uint32_t qpn, uint16_t index) {
+    qp_ctx* q = live(qpn);
+    if (q == nullptr) return;
+    requester_state& r = m_tp[qpn].req;
+    staged_wqe e;
+    e.index = index;
+    const uint64_t slot = index & ((1u << q->sq_log_size) - 1);
+    ++m_core.counters.wqes;
+    // Single fetch (split transaction: the stage goes on while it is in flight); decode takes
+    // wqe_process_ns after it arrives, and a WQE is never ready before the one ahead of it.
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    e.fetched =
+        m_core.dma->read_at(q->fn, q->sq_addr + slot * sizeof(e.wqe), &e.wqe, sizeof(e.wqe), delay);
+    e.ready = now + delay + ns(m_t.wqe_process_ns);
+    if (!r.staged.empty()) e.ready = std::max(e.ready, r.staged.back().ready);
+    const spec::send_wqe& w = e.wqe;
+    const auto op = static_cast<wqe_opcode>(w.opcode);
+    const bool payload = op == wqe_opcode::SEND || op == wqe_opcode::SEND_WITH_IMM ||
+                         op == wqe_opcode::RDMA_WRITE || op == wqe_opcode::RDMA_WRITE_WITH_IMM;
+    if (!e.fetched) {
+        // Descriptor fetch failed (catalogue G1): the wr_id is unknown.
+        ++m_core.counters.dma_errors;
+        e.wqe = spec::send_wqe{};
+        e.wqe.flags = spec::wqe_flags::SIGNALED;
+        e.st = cqe_status::LOC_QP_OP_ERR;
+    } else if (q->state != qp_state::RTS) {
+        // ERR/SQE: the WQE is only flushed; nothing is checked or read.
+    } else if (!valid_for(q->type, w.opcode)) {
+        e.st = cqe_status::LOC_QP_OP_ERR;
+    } else if (q->type == spec::qp_type::UD) {
+        // The address handle must belong to this function and the QP's PD.
+        const ah_ctx* ah = m_core.ctx.ah(w.ud_ah);
+        e.st = (ah == nullptr || ah->fn != q->fn || ah->pd != q->pd) ? cqe_status::LOC_QP_OP_ERR
+                                                                     : gather(qpn, w, e);
+    } else if (payload) {
+        e.st = gather(qpn, w, e);
     }
-    send_rc(qpn, wr, payload);
+    if (m_core.ctx.qp(qpn) == nullptr) return;
+    r.staged_bytes += e.payload.size();
+    r.staged.push_back(std::move(e));
 }
 
 }  // namespace chio::model

@@ -31,7 +31,8 @@ opcode segment_opcode(wqe_opcode op, bool first, bool last) {
 
 }  // namespace
 
-bool qp_engine::send_rc(uint32_t qpn, outstanding_wr& wr, std::vector<uint8_t>& payload) {
+bool qp_engine::send_rc(uint32_t qpn, outstanding_wr& wr, staged_wqe& e) {
+    const std::vector<uint8_t>& payload = e.payload;
     qp_ctx* q = live(qpn);
     if (q == nullptr) return false;
     requester_state& r = m_tp[qpn].req;
@@ -86,11 +87,15 @@ bool qp_engine::send_rc(uint32_t qpn, outstanding_wr& wr, std::vector<uint8_t>& 
         }
         wr.last_psn = (r.next_psn - 1) & PSN_MASK;
     }
-    // The packets go one per scheduling turn, the first in this one (qp_engine.h).
+    // The packets go one per scheduling turn, each once its payload chunk has arrived; the
+    // first possibly in this one (qp_engine.h).
     r.unsent.assign(wr.packets.begin(), wr.packets.end());
+    r.unsent_ready.assign(wr.packets.size(), e.ready);
+    for (size_t i = 0; i < r.unsent_ready.size() && i < e.chunk_ready.size(); ++i) {
+        r.unsent_ready[i] = std::max(e.ready, e.chunk_ready[i]);
+    }
     r.outstanding.push_back(std::move(wr));
     if (r.deadline == sc_core::SC_ZERO_TIME) arm_timer(qpn);
-    send_next(qpn);
     return live(qpn) != nullptr;
 }
 
@@ -105,23 +110,19 @@ void qp_engine::send_next(uint32_t qpn) {
     if (live(qpn) != nullptr && r.deadline != sc_core::SC_ZERO_TIME) arm_timer(qpn);
 }
 
-void qp_engine::send_ud(uint32_t qpn, uint16_t index, const spec::send_wqe& w,
-                        std::vector<uint8_t>& payload) {
+void qp_engine::send_ud(uint32_t qpn, staged_wqe& e) {
     qp_ctx* q = live(qpn);
+    const spec::send_wqe& w = e.wqe;
     const ah_ctx* ah = m_core.ctx.ah(w.ud_ah);
-    // The address handle must belong to this function and the QP's PD.
+    // The address handle must (still) belong to this function and the QP's PD.
     if (ah == nullptr || ah->fn != q->fn || ah->pd != q->pd) {
-        complete(qpn, index, w, cqe_status::LOC_QP_OP_ERR, 0);
+        complete(qpn, e.index, w, cqe_status::LOC_QP_OP_ERR, 0);
         return;
     }
     const address_vector av = ah->av;
-    cqe_status st = gather(qpn, w, payload);
-    q = live(qpn);
-    if (q == nullptr) return;
     // A datagram is one packet: larger than the MTU is a local length error (IBA 9.8.2).
-    if (st == cqe_status::SUCCESS && payload.size() > mtu_bytes(*q)) st = cqe_status::LOC_LEN_ERR;
-    if (st != cqe_status::SUCCESS) {
-        complete(qpn, index, w, st, 0);
+    if (e.payload.size() > mtu_bytes(*q)) {
+        complete(qpn, e.index, w, cqe_status::LOC_LEN_ERR, 0);
         return;
     }
     roce_packet p = make_packet(qpn, w.ud_qpn, av);
@@ -133,10 +134,10 @@ void qp_engine::send_ud(uint32_t qpn, uint16_t index, const spec::send_wqe& w,
     p.imm = w.imm;
     // A Q_Key with the high bit set means "use the QP's own Q_Key" (IBA 10.2.5).
     p.deth = {(w.ud_qkey & 0x80000000u) ? q->attrs.qkey : w.ud_qkey, qpn};
-    p.payload = std::move(payload);
+    p.payload = std::move(e.payload);
     const uint32_t len = static_cast<uint32_t>(p.payload.size());
     transmit(qpn, std::make_shared<const roce_packet>(std::move(p)));
-    complete(qpn, index, w, cqe_status::SUCCESS, len);
+    complete(qpn, e.index, w, cqe_status::SUCCESS, len);
 }
 
 }  // namespace chio::model

@@ -39,6 +39,22 @@ void qp_engine::send_ack(uint32_t qpn, const roce_packet&, uint8_t syndrome, uin
     transmit(qpn, std::make_shared<const roce_packet>(std::move(a)));
 }
 
+bool qp_engine::write_data(uint16_t fn, uint64_t pa, const void* src, size_t n) {
+    // A posted write needs no completion (PCIe 3.0 section 2.4.1: posted requests stay in
+    // order, so the CQE written after the data cannot pass it); the engine only waits when
+    // posted_writes_in_flight are still on their way, as a device out of posted credits would.
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    while (!m_posted.empty() && m_posted.front() <= now) m_posted.pop_front();
+    if (m_posted.size() >= std::max(m_t.posted_writes_in_flight, 1u)) {
+        sc_core::wait(m_posted.front() - now);
+        m_posted.pop_front();
+    }
+    sc_core::sc_time delay;
+    const bool ok = m_core.dma->post_write(fn, pa, src, n, delay);
+    m_posted.push_back(sc_core::sc_time_stamp() + delay);
+    return ok;
+}
+
 bool qp_engine::scatter(uint32_t qpn, const spec::recv_wqe& rw, uint32_t offset,
                         const uint8_t* data, uint32_t len, cqe_status& err) {
     qp_ctx* q = live(qpn);
@@ -65,7 +81,7 @@ bool qp_engine::scatter(uint32_t qpn, const spec::recv_wqe& rw, uint32_t offset,
             err = cqe_status::LOC_PROT_ERR;  // catalogue C9
             return false;
         }
-        if (!m_core.dma->write(fn, pa, data + done, n)) {
+        if (!write_data(fn, pa, data + done, n)) {
             ++m_core.counters.dma_errors;
             err = cqe_status::LOC_PROT_ERR;
             return false;

@@ -243,7 +243,7 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
             }
         }
         const uint16_t fn = q->fn;
-        if (len && !m_core.dma->write(fn, s.write_pa + s.write_off, p.payload.data(), len)) {
+        if (len && !write_data(fn, s.write_pa + s.write_off, p.payload.data(), len)) {
             ++m_core.counters.dma_errors;
         }
         q = live(qpn);

@@ -2,6 +2,7 @@
 // flight and what the responder expects next. Reset whenever the QP enters RESET.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -40,6 +41,24 @@ struct outstanding_wr {
     uint32_t resp_packets = 0;          // READ: response packets accepted so far
 };
 
+// A send WQE taken from the ring by the fetch stage ahead of its transmit turn (the staging
+// buffer, docs/performance.md "Pipelined send path"). The WQE is the private copy of its single
+// fetch; every check was made on it, and the payload reads were issued (data copied at issue,
+// each MTU chunk usable from its completion time) only after every key check passed.
+struct staged_wqe {
+    uint16_t index = 0;
+    spec::send_wqe wqe{};
+    bool fetched = false;                             // false: the descriptor read failed
+    spec::cqe_status st = spec::cqe_status::SUCCESS;  // result of the checks and payload reads
+    sc_core::sc_time ready;                           // WQE arrived and decoded
+    std::vector<uint8_t> payload;                     // SEND/WRITE/UD payload
+    std::vector<sc_core::sc_time> chunk_ready;        // completion time of each MTU chunk
+    // Time from which everything the entry needs has arrived.
+    sc_core::sc_time all_ready() const {
+        return chunk_ready.empty() ? ready : std::max(ready, chunk_ready.back());
+    }
+};
+
 struct requester_state {
     std::deque<outstanding_wr> outstanding;
     uint32_t next_psn = 0;
@@ -53,7 +72,14 @@ struct requester_state {
     // Packets of the last outstanding WR not yet sent for the first time, in PSN order: the
     // send thread sends one per scheduling turn; retransmissions never include them.
     std::deque<packet_ptr> unsent;
-    // A READ/atomic dequeued while max_rd_atomic were in flight waits here.
+    // When each packet of the last outstanding WR may leave (its payload chunk has arrived):
+    // packet i of that WR at unsent_ready[i]; the next unsent one is at
+    // unsent_ready.size() - unsent.size().
+    std::vector<sc_core::sc_time> unsent_ready;
+    // WQEs fetched ahead of their turn, in ring order (bounded by qp_engine_timing).
+    std::deque<staged_wqe> staged;
+    uint64_t staged_bytes = 0;
+    // The READ/atomic at the head of `staged` waits while max_rd_atomic are in flight.
     bool stalled = false;
     uint16_t stalled_index = 0;
     // A WQE's error completion is being written (it takes simulated time) and the QP goes to
