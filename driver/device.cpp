@@ -153,7 +153,8 @@ bool device::bring_up_control() {
 health device::check_health() {
     if (m_lost) return m_lost_reason;
     if (!m_health) return health::ok;
-    const health h = m_health->poll();
+    health h = m_health->poll();
+    if (h == health::ok && m_cq_error) h = health::queue_error;
     if (h != health::ok) declare_lost(h);
     return h;
 }
@@ -199,6 +200,7 @@ bool device::recover() {
     if (!bring_up_control()) return false;
     m_lost = false;
     m_lost_reason = health::ok;
+    m_cq_error = false;
     return true;
 }
 
@@ -209,6 +211,12 @@ void device::handle(const spec::eqe& e) {
             break;
         case spec::eqe_type::CMD_DONE:
             m_cmd_done.insert(e.data);
+            break;
+        case spec::eqe_type::CQ_ERROR:
+            // A CQ the device can no longer write loses completions: recover by reset
+            // (catalogue G5, the NVMe controller-fatal analog). check_health() acts on it.
+            m_cq_error = true;
+            m_async.push_back(e);
             break;
         default:
             m_async.push_back(e);
@@ -251,6 +259,14 @@ bool device::retire(spec::cqe& c) {
     queue_pair& qp = *it->second;
     const bool recv = c.opcode >= static_cast<uint8_t>(spec::cqe_opcode::RECV);
     if (!recv) {
+        if (static_cast<uint16_t>(c.wqe_index - qp.send_ci()) < qp.send_outstanding() &&
+            qp.send_gap(c.wqe_index)) {
+            // A lost completion: nothing is retired; the device is reset and every WQE from
+            // the gap on completes once, flushed (exactly once beats a silent skip).
+            m_cq_error = true;
+            ++m_rejected_cqes;
+            return false;
+        }
         if (!qp.retire_send(c.wqe_index)) {
             ++m_rejected_cqes;
             return false;
@@ -266,6 +282,12 @@ bool device::retire(spec::cqe& c) {
             return false;
         }
         return true;
+    }
+    if (static_cast<uint16_t>(c.wqe_index - qp.recv_ci()) < qp.recv_outstanding() &&
+        qp.recv_gap(c.wqe_index)) {
+        m_cq_error = true;  // a lost receive completion, as above
+        ++m_rejected_cqes;
+        return false;
     }
     if (!qp.retire_recv(c.wqe_index)) {
         ++m_rejected_cqes;

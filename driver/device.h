@@ -138,6 +138,7 @@ private:
     std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
     std::unique_ptr<health_monitor> m_health;
     bool m_lost = false;
+    bool m_cq_error = false;
     health m_lost_reason = health::ok;
     uint64_t m_rejected_cqes = 0;
     std::set<uint32_t> m_cq_events;

@@ -16,6 +16,10 @@ const char* to_string(health h) {
             return "heartbeat_lost";
         case health::removed:
             return "removed";
+        case health::queue_error:
+            return "queue_error";
+        case health::stalled:
+            return "stalled";
     }
     return "?";
 }

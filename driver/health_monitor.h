@@ -17,7 +17,9 @@
 
 namespace chio::drv {
 
-enum class health { ok, fatal, heartbeat_lost, removed };
+// queue_error: the device reported a CQ it can no longer write (CQ_ERROR, catalogue G5);
+// stalled: outstanding work made no progress within the driver's liveness bound.
+enum class health { ok, fatal, heartbeat_lost, removed, queue_error, stalled };
 const char* to_string(health h);
 
 class health_monitor {

@@ -207,6 +207,14 @@ uint64_t queue_pair::send_wr_id(uint16_t wqe_index) const {
     return ring == nullptr ? 0 : ring[ring_slot(wqe_index, m_sq_log)].wr_id;
 }
 
+bool queue_pair::send_gap(uint16_t wqe_index) const {
+    const auto* ring = static_cast<const spec::send_wqe*>(m_sq.cpu);
+    for (uint16_t i = m_sq_ci; i != wqe_index; ++i) {
+        if (ring[ring_slot(i, m_sq_log)].flags & spec::wqe_flags::SIGNALED) return true;
+    }
+    return false;
+}
+
 uint64_t queue_pair::recv_wr_id(uint16_t wqe_index) const {
     const auto* ring = static_cast<const spec::recv_wqe*>(m_rq.cpu);
     return ring == nullptr ? 0 : ring[ring_slot(wqe_index, m_rq_log)].wr_id;

@@ -100,6 +100,11 @@ public:
     // What the driver itself posted at a ring index (its own ring copy, never the device's word):
     // the wr_id of a send or receive WQE, and the bytes a receive WQE can take (catalogue I2).
     uint64_t send_wr_id(uint16_t wqe_index) const;
+    // A completion at this index would skip a WQE that owes its own completion: a signaled send
+    // WQE before it, or any receive WQE before it (the device completes each queue in order, so
+    // a gap means a completion was lost on the way, e.g. a CQE write that failed).
+    bool send_gap(uint16_t wqe_index) const;
+    bool recv_gap(uint16_t wqe_index) const { return wqe_index != m_rq_ci; }
     uint64_t recv_wr_id(uint16_t wqe_index) const;
     uint64_t recv_capacity(uint16_t wqe_index) const;
 
@@ -119,6 +124,8 @@ public:
     spec::qp_state state() const { return m_state; }
     uint32_t send_outstanding() const { return static_cast<uint16_t>(m_sq_pi - m_sq_ci); }
     uint32_t recv_outstanding() const { return static_cast<uint16_t>(m_rq_pi - m_rq_ci); }
+    uint16_t send_ci() const { return m_sq_ci; }
+    uint16_t recv_ci() const { return m_rq_ci; }
 
 private:
     void ring_sq();

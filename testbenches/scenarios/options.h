@@ -33,6 +33,7 @@ struct sim_options {
     std::string pcap;                    // fabric capture; empty: none
     double loss = 0.0;                   // link loss probability, per frame and direction
     bool quiet = false;
+    std::string only;  // faults: run only the scenario of this fault kind (e.g. pcie.ur_read)
 };
 
 // Parses argv (after the program name). On a bad argument returns false with a one-line error

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "testbenches/scenarios/options.h"
+#include "testbenches/sim/faults_runner.h"
 #include "testbenches/sim/scenario_runner.h"
 
 namespace {
@@ -28,7 +29,9 @@ void usage() {
         "  pingpong   two hosts over a link; RC ping-pong like ibv_rc_pingpong (--events)\n"
         "  rdma       two hosts over a link; a seeded mix of every RC opcode, every byte and\n"
         "             atomic result verified\n"
-        "  ud         N hosts over a switch (--hosts); UD datagrams to every peer, verified\n\n%s",
+        "  ud         N hosts over a switch (--hosts); UD datagrams to every peer, verified\n"
+        "  faults     every fault scenario with live traffic (docs/faults.md): injected,\n"
+        "             detected, recovered, completions expected/seen/lost/duplicated\n\n%s",
         chio::tb::options_help());
 }
 
@@ -53,12 +56,13 @@ int sc_main(int argc, char** argv) {
         return 2;
     }
     if (o.scenario != "loopback" && o.scenario != "pingpong" && o.scenario != "rdma" &&
-        o.scenario != "ud") {
+        o.scenario != "ud" && o.scenario != "faults") {
         std::fprintf(stderr, "chio-sim: unknown scenario '%s' (see chio-sim --help)\n",
                      o.scenario.c_str());
         return 2;
     }
     try {
+        if (o.scenario == "faults") return chio::tb::run_faults(o);
         return chio::tb::run_scenario(o);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "chio-sim: %s\n", e.what());
