@@ -225,10 +225,12 @@ void device::handle(const spec::eqe& e) {
 }
 
 void device::poll_events() {
-    if (m_lost) return;
+    if (m_lost || !m_async_eq) return;
     spec::eqe e;
     bool any = false;
-    while (m_async_eq && m_async_eq->poll(e)) {
+    // At most one ring's worth per call: a device that keeps writing valid EQEs cannot hold
+    // the driver here for ever (catalogue I3, I4).
+    for (uint32_t n = 0; n < m_async_eq->size() && m_async_eq->poll(e); ++n) {
         handle(e);
         any = true;
     }
@@ -236,12 +238,15 @@ void device::poll_events() {
 }
 
 bool device::wait_event(uint64_t timeout_ns) {
-    if (!m_async_eq || m_lost) return false;
+    if (!m_async_eq) return false;
     if (m_bus.wait_interrupt(m_async_eq->vector(), timeout_ns)) ++m_interrupts;
+    // A lost device has no events to give; the wait above still lets the caller's time pass,
+    // so its deadline loop ends.
+    if (m_lost) return false;
     // Poll even after a timeout: a lost interrupt must not lose an event (catalogue H3).
     spec::eqe e;
     bool any = false;
-    while (m_async_eq->poll(e)) {
+    for (uint32_t n = 0; n < m_async_eq->size() && m_async_eq->poll(e); ++n) {
         handle(e);
         any = true;
     }
