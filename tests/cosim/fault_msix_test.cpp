@@ -27,7 +27,9 @@ void expect_handled(fault_kind k, uint64_t seed) {
     EXPECT_EQ(r.seen, r.expected);
     EXPECT_EQ(r.lost, 0u);
     EXPECT_EQ(r.duplicated, 0u);
-    if (r.recoverable) EXPECT_EQ(r.recovered, 1u);
+    if (r.recoverable) {
+        EXPECT_EQ(r.recovered, 1u);
+    }
     EXPECT_TRUE(tb::fault_passed(r));
 }
 
