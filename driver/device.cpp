@@ -299,7 +299,10 @@ bool device::retire(spec::cqe& c) {
         return false;
     }
     c.wr_id = qp.recv_wr_id(c.wqe_index);
-    if (c.status == static_cast<uint8_t>(spec::cqe_status::SUCCESS) &&
+    // Only a SEND lands in the receive buffer; RECV_RDMA_WITH_IMM's byte_len is the length of
+    // the RDMA write into the remote MR, not of the (possibly empty) receive buffer.
+    if (c.opcode == static_cast<uint8_t>(spec::cqe_opcode::RECV) &&
+        c.status == static_cast<uint8_t>(spec::cqe_status::SUCCESS) &&
         c.byte_len > qp.recv_capacity(c.wqe_index)) {
         // More bytes than the posted buffer holds: the WQE still completes (once), as a local
         // length error, and the bogus length is not passed on.
