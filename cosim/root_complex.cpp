@@ -19,7 +19,18 @@ root_complex::root_complex(sc_core::sc_module_name name, interrupt_controller& i
     dma_in.register_b_transport(this, &root_complex::b_transport);
 }
 
+namespace {
+
+// A device that is gone: reads complete with all ones, writes vanish (catalogue H6).
+void answer_removed(tlm::tlm_generic_payload& p) {
+    if (p.is_read()) std::memset(p.get_data_ptr(), 0xFF, p.get_data_length());
+    p.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+}  // namespace
+
 void root_complex::cfg_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+    if (m_faults.removed()) return answer_removed(p);
     const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
     delay += p.is_read() ? m_link.downstream_read(at, p.get_data_length())
                          : m_link.downstream_write(at, p.get_data_length());
@@ -27,6 +38,7 @@ void root_complex::cfg_access(tlm::tlm_generic_payload& p, sc_core::sc_time& del
 }
 
 void root_complex::mmio_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+    if (m_faults.removed()) return answer_removed(p);
     const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
     delay += p.is_read() ? m_link.downstream_read(at, p.get_data_length())
                          : m_link.downstream_write(at, p.get_data_length());
@@ -52,8 +64,12 @@ void root_complex::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& de
         }
         uint32_t data = 0;
         std::memcpy(&data, p.get_data_ptr(), 4);
-        m_irq.deliver(addr, data);
+        if (m_faults.on_msix()) m_irq.deliver(addr, data);
         p.set_response_status(tlm::TLM_OK_RESPONSE);
+        return;
+    }
+    if (m_faults.on_dma(p) != fault_injector::dma_verdict::pass) {
+        ++m_ur;
         return;
     }
     if (m_iommu != nullptr) {

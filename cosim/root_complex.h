@@ -12,6 +12,9 @@
 //   unsupported request (TLM_ADDRESS_ERROR_RESPONSE, counted in both places, no byte moved); an
 //   access that spans host-discontiguous pages reaches host memory as one transaction per
 //   host-contiguous piece. MSI writes are never translated (no interrupt remapping).
+// - Injected faults (faults()) answer before routing: a faulted DMA moves no byte; after a
+//   surprise removal host reads return all ones and host writes are dropped, as a root port
+//   does for a link that went away (the CPU sees a UR completion as all ones).
 // - Timing is annotated on the transaction's delay; the initiator waits for it.
 #pragma once
 
@@ -23,6 +26,7 @@
 #include <tlm>
 #include <vector>
 
+#include "cosim/fault_injector.h"
 #include "cosim/interrupt_controller.h"
 #include "cosim/iommu.h"
 #include "cosim/pcie_link.h"
@@ -47,6 +51,8 @@ public:
     uint64_t unsupported_requests() const { return m_ur; }
     // The IOMMU on the DMA path, or nullptr for none (bus address = host physical).
     void set_iommu(iommu* m) { m_iommu = m; }
+    // Injected PCIe faults (cosim/fault_injector.h) on every DMA, MSI-X and host access.
+    fault_injector& faults() { return m_faults; }
 
 private:
     void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
@@ -57,6 +63,7 @@ private:
     pcie_link m_link;
     uint64_t m_ur = 0;
     iommu* m_iommu = nullptr;
+    fault_injector m_faults;
     std::vector<iommu_segment> m_segs;  // reused: no allocation per DMA
 };
 

@@ -22,6 +22,11 @@ bool command_channel::init() {
 cmd_result command_channel::exec(cmd::opcode op, const void* in, uint32_t in_len, void* out,
                                  uint32_t out_len) {
     cmd_result r;
+    if (m_dead) {
+        ++m_aborted;
+        r.status = cmd::status::ABORTED;
+        return r;
+    }
     if (m_mbox.cpu == nullptr || in_len > cmd::INPUT_SIZE || out_len > cmd::OUTPUT_SIZE) {
         r.status = cmd::status::ABORTED;
         return r;

@@ -43,6 +43,13 @@ public:
     }
 
     uint64_t timeouts() const { return m_timeouts; }
+    // Device lost: every command from now on completes at once with ABORTED, the status the
+    // driver synthesizes (catalogue B8: a command to a dead device never hangs). revive() after
+    // a successful reset and init().
+    void abort_all() { m_dead = true; }
+    void revive() { m_dead = false; }
+    bool dead() const { return m_dead; }
+    uint64_t aborted() const { return m_aborted; }
 
 private:
     bus& m_bus;
@@ -50,6 +57,8 @@ private:
     dma_buffer m_mbox;
     uint32_t m_token = 0;
     uint64_t m_timeouts = 0;
+    uint64_t m_aborted = 0;
+    bool m_dead = false;
     std::function<bool(uint32_t, uint64_t)> m_event_wait;
 };
 

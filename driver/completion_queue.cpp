@@ -12,7 +12,10 @@ namespace db = spec::bar0::db;
 completion_queue::completion_queue(bus& b, uint64_t db_page, retire_fn retire)
     : m_bus(b), m_db_page(db_page), m_retire(std::move(retire)) {}
 
-completion_queue::~completion_queue() { m_bus.dma_free(m_ring); }
+completion_queue::~completion_queue() {
+    if (on_destroy) on_destroy();
+    m_bus.dma_free(m_ring);
+}
 
 cmd_result completion_queue::create(command_channel& c, unsigned log_size, uint32_t eqn) {
     cmd_result r;
@@ -52,6 +55,14 @@ cmd_result completion_queue::destroy(command_channel& c) {
 }
 
 int completion_queue::poll(spec::cqe* wc, int max) {
+    if (m_error) {
+        int n = 0;
+        for (; n < max && !m_soft.empty(); ++n) {
+            wc[n] = m_soft.front();
+            m_soft.pop_front();
+        }
+        return n;
+    }
     if (!m_valid) return 0;
     const auto* ring = static_cast<const spec::cqe*>(m_ring.cpu);
     int n = 0;
@@ -80,7 +91,7 @@ int completion_queue::poll(spec::cqe* wc, int max) {
 }
 
 void completion_queue::arm(bool solicited_only) {
-    if (!m_valid) return;
+    if (!m_valid || m_error) return;
     m_bus.mmio_write64(m_db_page + db::CQ_DB, db::CQ_DB_CQN.make(m_cqn) |
                                                   db::CQ_DB_CI.make(m_ci & 0xFFFF) |
                                                   db::CQ_DB_ARM.make(1) |

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 
 #include "chio/spec/spec.h"
@@ -19,7 +20,8 @@ namespace chio::drv {
 class completion_queue {
 public:
     // retire(cqe) returns false when the CQE names no QP of this driver (it is then dropped).
-    using retire_fn = std::function<bool(const spec::cqe&)>;
+    // It may replace fields the driver knows better (wr_id from its own ring).
+    using retire_fn = std::function<bool(spec::cqe&)>;
 
     completion_queue(bus& b, uint64_t db_page, retire_fn retire);
     ~completion_queue();
@@ -38,6 +40,14 @@ public:
     uint32_t size() const { return 1u << m_log_size; }
     uint64_t dropped() const { return m_dropped; }
 
+    // Device lost: the hardware ring is no longer read; poll() returns the completions the
+    // driver made (add_soft) instead, oldest first (mlx5's soft completions in INTERNAL_ERROR).
+    void enter_error() { m_error = true; }
+    void add_soft(const spec::cqe& c) { m_soft.push_back(c); }
+    bool in_error() const { return m_error; }
+    // Called by the destructor (the device forgets a CQ the application deletes).
+    std::function<void()> on_destroy;
+
 private:
     bus& m_bus;
     uint64_t m_db_page;
@@ -48,6 +58,8 @@ private:
     uint32_t m_ci = 0;
     bool m_valid = false;
     uint64_t m_dropped = 0;
+    bool m_error = false;
+    std::deque<spec::cqe> m_soft;
 };
 
 }  // namespace chio::drv

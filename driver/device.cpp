@@ -1,6 +1,7 @@
 #include "driver/device.h"
 
 #include <cstdio>
+#include <vector>
 
 namespace chio::drv {
 
@@ -110,6 +111,12 @@ bool device::setup_msix() {
 bool device::probe() {
     if (!enumerate() || !reset()) return false;
     m_cmd = std::make_unique<command_channel>(m_bus, m_bar0);
+    // A VF's DEV_CTRL has no heartbeat: a VF driver watches status and removal only.
+    m_health = std::make_unique<health_monitor>(m_bus, m_bar0, m_opt.health_monitor && !m_is_vf);
+    return bring_up_control();
+}
+
+bool device::bring_up_control() {
     if (!m_cmd->init()) return fail("no DMA memory for the command mailbox");
     cmd::query_caps_out caps{};
     const cmd_result r =
@@ -139,6 +146,61 @@ bool device::probe() {
             return true;
         });
     }
+    if (m_health) m_health->enable();
+    return true;
+}
+
+health device::check_health() {
+    if (m_lost) return m_lost_reason;
+    if (!m_health) return health::ok;
+    health h = m_health->poll();
+    if (h == health::ok && m_cq_error) h = health::queue_error;
+    if (h != health::ok) declare_lost(h);
+    return h;
+}
+
+void device::declare_lost(health why) {
+    if (m_lost) return;
+    m_lost = true;
+    m_lost_reason = why;
+    if (m_cmd) m_cmd->abort_all();
+    // First stop reading the device's CQs, then flush: a CQE the device wrote but the
+    // application has not polled is never delivered, so its WQE completes once, flushed.
+    for (auto& [n, cq] : m_cqs) cq->enter_error();
+    std::vector<spec::cqe> sends, recvs;
+    for (auto& [n, qp] : m_qps) {
+        sends.clear();
+        recvs.clear();
+        qp->flush(sends, recvs);
+        auto scq = m_cqs.find(qp->send_cqn());
+        auto rcq = m_cqs.find(qp->recv_cqn());
+        for (const auto& c : sends) {
+            if (scq != m_cqs.end()) scq->second->add_soft(c);
+        }
+        for (const auto& c : recvs) {
+            if (rcq != m_cqs.end()) rcq->second->add_soft(c);
+        }
+    }
+}
+
+bool device::recover() {
+    if (!m_lost) return true;
+    if (m_lost_reason == health::removed) return fail("device removed: nothing to recover");
+    // The old resources die with the reset; their driver objects stay in the error state
+    // (they return their flushed completions and refuse posts) until the application drops them.
+    m_qps.clear();
+    m_srqs.clear();
+    m_cqs.clear();
+    m_cq_events.clear();
+    m_cmd_done.clear();
+    m_async.clear();
+    if (!reset()) return false;
+    m_cmd->revive();
+    if (m_health) m_health->reset();
+    if (!bring_up_control()) return false;
+    m_lost = false;
+    m_lost_reason = health::ok;
+    m_cq_error = false;
     return true;
 }
 
@@ -150,6 +212,12 @@ void device::handle(const spec::eqe& e) {
         case spec::eqe_type::CMD_DONE:
             m_cmd_done.insert(e.data);
             break;
+        case spec::eqe_type::CQ_ERROR:
+            // A CQ the device can no longer write loses completions: recover by reset
+            // (catalogue G5, the NVMe controller-fatal analog). check_health() acts on it.
+            m_cq_error = true;
+            m_async.push_back(e);
+            break;
         default:
             m_async.push_back(e);
             break;
@@ -157,9 +225,12 @@ void device::handle(const spec::eqe& e) {
 }
 
 void device::poll_events() {
+    if (m_lost || !m_async_eq) return;
     spec::eqe e;
     bool any = false;
-    while (m_async_eq && m_async_eq->poll(e)) {
+    // At most one ring's worth per call: a device that keeps writing valid EQEs cannot hold
+    // the driver here for ever (catalogue I3, I4).
+    for (uint32_t n = 0; n < m_async_eq->size() && m_async_eq->poll(e); ++n) {
         handle(e);
         any = true;
     }
@@ -169,10 +240,13 @@ void device::poll_events() {
 bool device::wait_event(uint64_t timeout_ns) {
     if (!m_async_eq) return false;
     if (m_bus.wait_interrupt(m_async_eq->vector(), timeout_ns)) ++m_interrupts;
+    // A lost device has no events to give; the wait above still lets the caller's time pass,
+    // so its deadline loop ends.
+    if (m_lost) return false;
     // Poll even after a timeout: a lost interrupt must not lose an event (catalogue H3).
     spec::eqe e;
     bool any = false;
-    while (m_async_eq->poll(e)) {
+    for (uint32_t n = 0; n < m_async_eq->size() && m_async_eq->poll(e); ++n) {
         handle(e);
         any = true;
     }
@@ -180,23 +254,78 @@ bool device::wait_event(uint64_t timeout_ns) {
     return any;
 }
 
-bool device::retire(const spec::cqe& c) {
+bool device::retire(spec::cqe& c) {
+    // Every field the device wrote is checked before it indexes anything (catalogue I1, I2).
     auto it = m_qps.find(c.qpn);
-    if (it == m_qps.end()) return false;
-    const bool recv = c.opcode >= static_cast<uint8_t>(spec::cqe_opcode::RECV);
-    if (!recv) return it->second->retire_send(c.wqe_index);
-    if (it->second->srqn() != cmd::NO_SRQ) {
-        auto s = m_srqs.find(it->second->srqn());
-        return s != m_srqs.end() && s->second->retire(c.wqe_index);
+    if (it == m_qps.end()) {
+        ++m_rejected_cqes;
+        return false;
     }
-    return it->second->retire_recv(c.wqe_index);
+    queue_pair& qp = *it->second;
+    const bool recv = c.opcode >= static_cast<uint8_t>(spec::cqe_opcode::RECV);
+    if (!recv) {
+        if (static_cast<uint16_t>(c.wqe_index - qp.send_ci()) < qp.send_outstanding() &&
+            qp.send_gap(c.wqe_index)) {
+            // A lost completion: nothing is retired; the device is reset and every WQE from
+            // the gap on completes once, flushed (exactly once beats a silent skip).
+            m_cq_error = true;
+            ++m_rejected_cqes;
+            return false;
+        }
+        if (!qp.retire_send(c.wqe_index)) {
+            ++m_rejected_cqes;
+            return false;
+        }
+        // The wr_id is the driver's own record of what it posted at that index.
+        c.wr_id = qp.send_wr_id(c.wqe_index);
+        return true;
+    }
+    if (qp.srqn() != cmd::NO_SRQ) {
+        auto s = m_srqs.find(qp.srqn());
+        if (s == m_srqs.end() || !s->second->retire(c.wqe_index)) {
+            ++m_rejected_cqes;
+            return false;
+        }
+        return true;
+    }
+    if (static_cast<uint16_t>(c.wqe_index - qp.recv_ci()) < qp.recv_outstanding() &&
+        qp.recv_gap(c.wqe_index)) {
+        m_cq_error = true;  // a lost receive completion, as above
+        ++m_rejected_cqes;
+        return false;
+    }
+    if (!qp.retire_recv(c.wqe_index)) {
+        ++m_rejected_cqes;
+        return false;
+    }
+    c.wr_id = qp.recv_wr_id(c.wqe_index);
+    // Only a SEND lands in the receive buffer; RECV_RDMA_WITH_IMM's byte_len is the length of
+    // the RDMA write into the remote MR, not of the (possibly empty) receive buffer.
+    if (c.opcode == static_cast<uint8_t>(spec::cqe_opcode::RECV) &&
+        c.status == static_cast<uint8_t>(spec::cqe_status::SUCCESS) &&
+        c.byte_len > qp.recv_capacity(c.wqe_index)) {
+        // More bytes than the posted buffer holds: the WQE still completes (once), as a local
+        // length error, and the bogus length is not passed on.
+        ++m_rejected_cqes;
+        c.status = static_cast<uint8_t>(spec::cqe_status::LOC_LEN_ERR);
+        c.byte_len = 0;
+    }
+    return true;
 }
 
 std::unique_ptr<completion_queue> device::create_cq(unsigned log_size, cmd_result& r) {
     auto cq = std::make_unique<completion_queue>(m_bus, db_page(0),
-                                                 [this](const spec::cqe& c) { return retire(c); });
+                                                 [this](spec::cqe& c) { return retire(c); });
     r = cq->create(*m_cmd, log_size, m_async_eq->eqn());
     if (!r.ok()) return nullptr;
+    m_cqs[cq->cqn()] = cq.get();
+    std::weak_ptr<bool> alive = m_alive;
+    completion_queue* raw = cq.get();
+    cq->on_destroy = [this, alive, raw] {
+        if (alive.expired()) return;
+        auto i = m_cqs.find(raw->cqn());
+        if (i != m_cqs.end() && i->second == raw) m_cqs.erase(i);
+    };
     return cq;
 }
 
@@ -209,6 +338,13 @@ std::unique_ptr<queue_pair> device::create_qp(spec::qp_type type, completion_que
                    srq != nullptr ? srq->srqn() : cmd::NO_SRQ);
     if (!r.ok()) return nullptr;
     m_qps[qp->qpn()] = qp.get();
+    std::weak_ptr<bool> alive = m_alive;
+    queue_pair* raw = qp.get();
+    qp->on_destroy = [this, alive, raw] {
+        if (alive.expired()) return;
+        auto i = m_qps.find(raw->qpn());
+        if (i != m_qps.end() && i->second == raw) m_qps.erase(i);
+    };
     return qp;
 }
 

@@ -20,6 +20,7 @@
 #include "driver/command_channel.h"
 #include "driver/completion_queue.h"
 #include "driver/event_queue.h"
+#include "driver/health_monitor.h"
 #include "driver/queue_pair.h"
 #include "driver/shared_receive_queue.h"
 
@@ -35,6 +36,7 @@ struct device_caps {
 struct device_options {
     bool command_events = false;  // complete commands by event (EQE + MSI-X) instead of polling
     unsigned async_eq_log_size = 6;
+    bool health_monitor = true;  // PF: enable and watch the heartbeat (catalogue H2)
 };
 
 class device {
@@ -92,12 +94,32 @@ public:
     std::deque<spec::eqe>& async_events() { return m_async; }
     uint64_t interrupts() const { return m_interrupts; }
 
+    // Health (catalogue H1, H2, H6, I5). check_health() polls the device (three MMIO reads,
+    // rate-limited heartbeat sampling) and, the first time it is not ok, declares the device
+    // lost: commands abort at once, every QP's outstanding WQEs complete with WR_FLUSH_ERR on
+    // their CQs (exactly once, made by the driver), and the CQs stop reading the device.
+    health check_health();
+    bool lost() const { return m_lost; }
+    health lost_reason() const { return m_lost_reason; }
+    uint32_t lost_syndrome() const { return m_health ? m_health->syndrome() : 0; }
+    // Declares the device lost for a reason found elsewhere (a command timeout, an all-ones
+    // read in a data path).
+    void declare_lost(health why);
+    // After a loss: reset the device and bring the driver's part up again (mailbox, heartbeat,
+    // async EQ). Every QP, CQ, SRQ, PD and MR of before is gone; the application creates new
+    // ones. False (with last_error()) when the device does not come back (removed).
+    bool recover();
+    // CQEs the driver refused: unknown QP, index never posted, byte_len beyond the posted
+    // receive buffer (catalogue I1, I2).
+    uint64_t rejected_cqes() const { return m_rejected_cqes; }
+
 private:
     bool fail(const std::string& why);
     bool enumerate();
     bool reset();
     bool setup_msix();
-    bool retire(const spec::cqe& c);
+    bool retire(spec::cqe& c);
+    bool bring_up_control();
     void handle(const spec::eqe& e);
 
     bus& m_bus;
@@ -111,6 +133,14 @@ private:
     std::unique_ptr<event_queue> m_async_eq;
     std::map<uint32_t, queue_pair*> m_qps;
     std::map<uint32_t, shared_receive_queue*> m_srqs;
+    std::map<uint32_t, completion_queue*> m_cqs;
+    // Lets a QP or CQ that outlives this device skip telling it of its destruction.
+    std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
+    std::unique_ptr<health_monitor> m_health;
+    bool m_lost = false;
+    bool m_cq_error = false;
+    health m_lost_reason = health::ok;
+    uint64_t m_rejected_cqes = 0;
     std::set<uint32_t> m_cq_events;
     std::set<uint32_t> m_cmd_done;
     std::deque<spec::eqe> m_async;

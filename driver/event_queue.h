@@ -31,6 +31,7 @@ public:
     uint32_t eqn() const { return m_eqn; }
     unsigned vector() const { return m_vector; }
     bool valid() const { return m_valid; }
+    uint32_t size() const { return 1u << m_log_size; }
 
 private:
     bus& m_bus;

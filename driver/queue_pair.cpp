@@ -14,6 +14,7 @@ using spec::qp_state;
 queue_pair::queue_pair(bus& b, uint64_t db_page) : m_bus(b), m_db_page(db_page) {}
 
 queue_pair::~queue_pair() {
+    if (on_destroy) on_destroy();
     m_bus.dma_free(m_sq);
     m_bus.dma_free(m_rq);
     m_bus.dma_free(m_dbrec);
@@ -56,6 +57,8 @@ cmd_result queue_pair::create(command_channel& c, spec::qp_type type, uint32_t s
     m_rq_log = rq_log_size;
     m_state = qp_state::RESET;
     m_valid = true;
+    m_send_cqn = send_cqn;
+    m_recv_cqn = recv_cqn;
     return r;
 }
 
@@ -197,6 +200,61 @@ bool queue_pair::retire_recv(uint16_t wqe_index) {
     if (static_cast<uint16_t>(wqe_index - m_rq_ci) >= recv_outstanding()) return false;
     m_rq_ci = static_cast<uint16_t>(wqe_index + 1);
     return true;
+}
+
+uint64_t queue_pair::send_wr_id(uint16_t wqe_index) const {
+    const auto* ring = static_cast<const spec::send_wqe*>(m_sq.cpu);
+    return ring == nullptr ? 0 : ring[ring_slot(wqe_index, m_sq_log)].wr_id;
+}
+
+bool queue_pair::send_gap(uint16_t wqe_index) const {
+    const auto* ring = static_cast<const spec::send_wqe*>(m_sq.cpu);
+    for (uint16_t i = m_sq_ci; i != wqe_index; ++i) {
+        if (ring[ring_slot(i, m_sq_log)].flags & spec::wqe_flags::SIGNALED) return true;
+    }
+    return false;
+}
+
+uint64_t queue_pair::recv_wr_id(uint16_t wqe_index) const {
+    const auto* ring = static_cast<const spec::recv_wqe*>(m_rq.cpu);
+    return ring == nullptr ? 0 : ring[ring_slot(wqe_index, m_rq_log)].wr_id;
+}
+
+uint64_t queue_pair::recv_capacity(uint16_t wqe_index) const {
+    const auto* ring = static_cast<const spec::recv_wqe*>(m_rq.cpu);
+    if (ring == nullptr) return 0;
+    const spec::recv_wqe& w = ring[ring_slot(wqe_index, m_rq_log)];
+    uint64_t n = 0;
+    // num_sge was checked at post time; the bound keeps a corrupted ring from overrunning.
+    for (unsigned i = 0; i < w.num_sge && i < spec::limits::MAX_RECV_SGE; ++i) {
+        n += w.sg_list[i].length;
+    }
+    return n;
+}
+
+void queue_pair::flush(std::vector<spec::cqe>& send, std::vector<spec::cqe>& recv) {
+    auto make = [this](uint64_t wr_id, uint16_t index, spec::cqe_opcode op) {
+        spec::cqe c{};
+        c.wr_id = wr_id;
+        c.qpn = m_qpn;
+        c.wqe_index = index;
+        c.opcode = static_cast<uint8_t>(op);
+        c.status = static_cast<uint8_t>(spec::cqe_status::WR_FLUSH_ERR);
+        return c;
+    };
+    // Bounded by the ring sizes: at most 2^log outstanding per ring.
+    for (; m_sq_ci != m_sq_pi; ++m_sq_ci) {
+        send.push_back(make(send_wr_id(m_sq_ci), m_sq_ci, spec::cqe_opcode::SEND));
+    }
+    if (m_srqn == spec::cmd::NO_SRQ) {
+        for (; m_rq_ci != m_rq_pi; ++m_rq_ci) {
+            recv.push_back(make(recv_wr_id(m_rq_ci), m_rq_ci, spec::cqe_opcode::RECV));
+        }
+    }
+    m_state = spec::qp_state::ERR;
+    // Later posts are refused synchronously (EINVAL): nothing can reach a lost device, and a
+    // WQE the device never sees must not wait for a completion (catalogue C13, documented).
+    m_valid = false;
 }
 
 }  // namespace chio::drv

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 #include "chio/spec/spec.h"
 #include "driver/bus.h"
@@ -95,6 +97,26 @@ public:
     // Completion bookkeeping, called by the CQ poller. False when the index was never posted.
     bool retire_send(uint16_t wqe_index);
     bool retire_recv(uint16_t wqe_index);
+    // What the driver itself posted at a ring index (its own ring copy, never the device's word):
+    // the wr_id of a send or receive WQE, and the bytes a receive WQE can take (catalogue I2).
+    uint64_t send_wr_id(uint16_t wqe_index) const;
+    // A completion at this index would skip a WQE that owes its own completion: a signaled send
+    // WQE before it, or any receive WQE before it (the device completes each queue in order, so
+    // a gap means a completion was lost on the way, e.g. a CQE write that failed).
+    bool send_gap(uint16_t wqe_index) const;
+    bool recv_gap(uint16_t wqe_index) const { return wqe_index != m_rq_ci; }
+    uint64_t recv_wr_id(uint16_t wqe_index) const;
+    uint64_t recv_capacity(uint16_t wqe_index) const;
+
+    // Device lost (fatal, removed, heartbeat gone): every posted and not yet retired WQE gets a
+    // WR_FLUSH_ERR completion made by the driver, exactly once (the rings are then empty and the
+    // QP is in ERR); the device's CQ is no longer read. Receive WQEs of an SRQ are not the QP's.
+    void flush(std::vector<spec::cqe>& send, std::vector<spec::cqe>& recv);
+
+    uint32_t send_cqn() const { return m_send_cqn; }
+    uint32_t recv_cqn() const { return m_recv_cqn; }
+    // Called by the destructor (the device forgets a QP the application deletes).
+    std::function<void()> on_destroy;
 
     // The send ring itself, for a tool that plays a driver writing raw WQEs past post_send's
     // checks (fuzz/wqe_fuzz.cpp); it then rings the SQ doorbell itself.
@@ -107,6 +129,8 @@ public:
     spec::qp_state state() const { return m_state; }
     uint32_t send_outstanding() const { return static_cast<uint16_t>(m_sq_pi - m_sq_ci); }
     uint32_t recv_outstanding() const { return static_cast<uint16_t>(m_rq_pi - m_rq_ci); }
+    uint16_t send_ci() const { return m_sq_ci; }
+    uint16_t recv_ci() const { return m_rq_ci; }
 
 private:
     void ring_sq();
@@ -121,6 +145,7 @@ private:
     unsigned m_sq_log = 0, m_rq_log = 0;
     uint16_t m_sq_pi = 0, m_sq_ci = 0, m_rq_pi = 0, m_rq_ci = 0;
     uint32_t m_srqn = spec::cmd::NO_SRQ;
+    uint32_t m_send_cqn = 0, m_recv_cqn = 0;
     bool m_valid = false;
 };
 

@@ -134,6 +134,7 @@ const char* options_help() {
            "  --quiet                  print only errors\n"
            "Options (traffic):\n"
            "  --count N                messages (pingpong: round trips) (default 64)\n"
+           "  --only NAME              faults: run only this fault's scenario (e.g. pcie.ur_read)\n"
            "  --size N                 bytes per message, 0..1048576 (default 4096; rdma: max)\n"
            "  --depth N                messages in flight, 1..1024 (default 16)\n"
            "  --hosts N                ud: hosts on the switch, 2..64 (default 3)\n"
@@ -250,6 +251,12 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
         } else if (name == "--inject-error") {
             if (!number(100000000)) return false;
             o.inject_error = v;
+        } else if (name == "--only") {
+            if (value.empty()) {
+                error = "option --only: empty scenario name";
+                return false;
+            }
+            o.only = value;
         } else if (name == "--count") {
             if (!number(100000000)) return false;
             o.count = v;

@@ -44,6 +44,7 @@ struct sim_options {
     // Whether --size / --depth were given (qos picks its own defaults otherwise).
     bool size_given = false;
     bool depth_given = false;
+    std::string only;  // faults: run only the scenario of this fault kind (e.g. pcie.ur_read)
 };
 
 // Parses argv (after the program name). On a bad argument returns false with a one-line error

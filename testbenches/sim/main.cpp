@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "testbenches/scenarios/options.h"
+#include "testbenches/sim/faults_runner.h"
 #include "testbenches/sim/scenario_runner.h"
 
 namespace {
@@ -35,7 +36,9 @@ void usage() {
         "  qos        one VF per --weights saturates the port; phases: weights, one VF capped\n"
         "             (--cap-gbps), one VF idle; shares, rates and Jain's index\n"
         "  isolation  a hostile VF attacks while a victim VF runs verified RDMA; every attack\n"
-        "             refused and counted (--no-attacker: the victim alone)\n\n%s",
+        "             refused and counted (--no-attacker: the victim alone)\n"
+        "  faults     every fault scenario with live traffic (docs/faults.md): injected,\n"
+        "             detected, recovered, completions expected/seen/lost/duplicated\n\n%s",
         chio::tb::options_help());
 }
 
@@ -61,12 +64,13 @@ int sc_main(int argc, char** argv) {
     }
     if (o.scenario != "loopback" && o.scenario != "pingpong" && o.scenario != "rdma" &&
         o.scenario != "ud" && o.scenario != "vms" && o.scenario != "qos" &&
-        o.scenario != "isolation") {
+        o.scenario != "isolation" && o.scenario != "faults") {
         std::fprintf(stderr, "chio-sim: unknown scenario '%s' (see chio-sim --help)\n",
                      o.scenario.c_str());
         return 2;
     }
     try {
+        if (o.scenario == "faults") return chio::tb::run_faults(o);
         return chio::tb::run_scenario(o);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "chio-sim: %s\n", e.what());

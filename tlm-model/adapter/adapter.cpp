@@ -70,6 +70,7 @@ adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
     SC_THREAD(msix_thread);
     SC_THREAD(reset_thread);
     SC_THREAD(function_reset_thread);
+    SC_THREAD(health_thread);
 }
 
 adapter::~adapter() = default;
@@ -177,6 +178,11 @@ void adapter::mmio_b_transport(tlm::tlm_generic_payload& p, sc_time&) {
         if (off < spec::bar0::REGS_SIZE) {
             const auto st =
                 p.is_read() ? f.regs.read(off, data, len) : f.regs.write(off, data, len);
+            // The heartbeat sleeps until the PF's DEV_CTRL changes (so an idle model has no
+            // periodic event and a run without a driver still ends by event starvation).
+            if (fn == 0 && p.is_write() && off <= reg::DEV_CTRL && off + len > reg::DEV_CTRL) {
+                m_health_ev.notify(sc_core::SC_ZERO_TIME);
+            }
             if (st == bar0_regs::status::ok)
                 p.set_response_status(tlm::TLM_OK_RESPONSE);
             else if (st == bar0_regs::status::bad_size || st == bar0_regs::status::misaligned)

@@ -71,6 +71,11 @@ public:
     // The DMA probe slot itself, for observers that add to it (tlm-model/trace/probe_chain.h).
     dma_probe& dma_probe_slot() { return m_dma_probe; }
     bool fatal() const { return m_fatal; }
+    // Fault injection (cosim/fault_injector.h): an engine fatal error with this syndrome, as the
+    // firmware would raise it; and a firmware hang that stops the heartbeat (HEALTH_COUNTER
+    // freezes, everything else keeps its state). A device reset clears both.
+    void inject_fatal(spec::syndrome s) { enter_fatal(s); }
+    void stop_heartbeat() { m_heartbeat_stopped = true; }
     port& net() { return m_port; }
     // A function exists (PF always; VF n while VF Enable and n <= NumVFs).
     bool present(uint16_t fn) const;
@@ -117,6 +122,7 @@ private:
     void msix_thread();
     void reset_thread();
     void function_reset_thread();
+    void health_thread();
 
     // adapter_functions.cpp
     void sriov_changed();
@@ -140,10 +146,12 @@ private:
     sc_core::sc_event m_cmd_ev;
     sc_core::sc_event m_reset_ev;
     sc_core::sc_event m_msix_ev;
+    sc_core::sc_event m_health_ev;  // PF DEV_CTRL written (HEALTH_EN may have changed)
     std::deque<std::pair<uint16_t, uint64_t>> m_cmds;  // (fn, mailbox address)
     std::deque<std::pair<uint16_t, msix_message>> m_msix_out;
     dma_probe m_dma_probe;
     bool m_fatal = false;
+    bool m_heartbeat_stopped = false;
 
     // Per function: reset progress and DMA in flight (for Transactions Pending).
     struct function_state {

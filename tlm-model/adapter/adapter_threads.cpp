@@ -136,6 +136,7 @@ void adapter::reset_thread() {
         m_core.async_eqn.assign(m_core.async_eqn.size(), -1);
         m_cmds.clear();
         m_fatal = false;
+        m_heartbeat_stopped = false;
         for (auto& f : m_fns) {
             // The register file returns to reset values except the mailbox address, which the
             // driver programs again anyway.
@@ -153,6 +154,27 @@ void adapter::reset_thread() {
                   static_cast<uint32_t>(reg::DEV_STATUS_READY.set(r.get(reg::DEV_STATUS), 1)));
         }
         sc_core::wait(m_reset_ev);
+    }
+}
+
+}  // namespace chio::model
+
+namespace chio::model {
+
+void adapter::health_thread() {
+    // The firmware's heartbeat (catalogue H2): while the PF driver has set DEV_CTRL.HEALTH_EN,
+    // HEALTH_COUNTER counts health periods. It keeps counting in the fatal state (the driver
+    // learns of that from FATAL and SYNDROME); only a hung firmware stops it.
+    const sc_time period(spec::limits::HEALTH_PERIOD_US, sc_core::SC_US);
+    for (;;) {
+        bar0_regs& r = m_fns[0]->regs;
+        if (!reg::DEV_CTRL_HEALTH_EN.get(r.get(reg::DEV_CTRL))) {
+            sc_core::wait(m_health_ev);
+            continue;
+        }
+        sc_core::wait(period);
+        if (m_heartbeat_stopped || !reg::DEV_CTRL_HEALTH_EN.get(r.get(reg::DEV_CTRL))) continue;
+        r.set(reg::HEALTH_COUNTER, r.get(reg::HEALTH_COUNTER) + 1);
     }
 }
 
