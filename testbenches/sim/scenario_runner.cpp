@@ -70,6 +70,14 @@ int run_scenario(const sim_options& o) {
     tp.pcap = o.pcap;
     tp.link.loss = o.loss;
     tp.host.adapter.qe_kind = o.queue_engine;
+    if (o.scenario == "qos") {
+        // In loopback every frame crosses the host's PCIe link twice (payload read, then write),
+        // so a Gen3 x16 link (113.7 Gb/s per direction) would be the bottleneck beside the
+        // 100 Gb/s port and the port's scheduler would see no contention. A Gen4 x16 link
+        // (227.4 Gb/s, 16 GT/s with 128b/130b; docs/performance.md) makes the port the
+        // saturated resource whose shares the scenario measures.
+        tp.host.link.tlp_rate_gbps = 227.4;
+    }
     tp.host.adapter.qe_options.now_ps = sim_ps;
     // Every host's queue engine would write the same RTL trace file: only host 0's is traced
     // (the recorders watch host 0; docs/waveforms.md).
