@@ -15,10 +15,10 @@ using cosim::fault_kind;
 // Runs one fault scenario (one elaboration per process: one per TEST) and checks the
 // invariants every fault must keep: injected and detected, zero lost and zero duplicated
 // completions, and recovery where the device is still there.
-void expect_handled(fault_kind k, uint64_t seed) {
+void expect_handled(fault_kind k, uint64_t seed, uint32_t count = 32) {
     tb::sim_options o;
     o.seed = seed;
-    o.count = 32;
+    o.count = count;
     std::printf("fault %s seed %llu\n", cosim::to_string(k), static_cast<unsigned long long>(seed));
     const tb::fault_outcome r = tb::run_fault_scenario(k, o);
     std::printf("  %s\n", r.note);
@@ -36,7 +36,10 @@ void expect_handled(fault_kind k, uint64_t seed) {
 
 TEST(FaultDevice, FatalWithSyndrome) { expect_handled(fault_kind::dev_fatal, 6); }
 
-TEST(FaultDevice, HeartbeatStops) { expect_handled(fault_kind::dev_heartbeat, 8); }
+// The driver notices a stopped heartbeat only after health_max_misses periods, so the traffic
+// must outlast that: with 32 WRs the pipelined send path finishes first and nothing is in flight
+// to flush (the scenario then reports no error completion; a known limit of the scenario).
+TEST(FaultDevice, HeartbeatStops) { expect_handled(fault_kind::dev_heartbeat, 8, 128); }
 
 }  // namespace
 }  // namespace chio
