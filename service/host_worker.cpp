@@ -6,7 +6,7 @@ const sc_core::sc_time host_worker::POLL_INTERVAL(100, sc_core::SC_NS);
 const sc_core::sc_time host_worker::POLL_WINDOW(10, sc_core::SC_US);
 
 host_worker::host_worker(unsigned index, cosim::platform& p)
-    : m_index(index), m_platform(p), m_bus(p.rc, p.mem, p.irq), m_mem(p.mem) {
+    : m_index(index), m_bus(p.rc, p.mem, p.irq), m_mem(p.mem) {
     sc_core::sc_spawn([this] { run(); }, sc_core::sc_gen_unique_name("verbs_worker"));
 }
 

@@ -62,7 +62,6 @@ private:
     void wait_for_completion(job& j);
 
     unsigned m_index;
-    cosim::platform& m_platform;
     cosim::sc_bus m_bus;
     remote_memory m_mem;
     verbs::context* m_ctx = nullptr;
