@@ -3,35 +3,15 @@
 // WQE exactly once, resets the device and runs traffic on new resources.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-
-#include "testbenches/scenarios/faults.h"
+#include "support/fault_check.h"
 
 namespace chio {
 namespace {
 
 using cosim::fault_kind;
 
-// Runs one fault scenario (one elaboration per process: one per TEST) and checks the
-// invariants every fault must keep: injected and detected, zero lost and zero duplicated
-// completions, and recovery where the device is still there.
 void expect_handled(fault_kind k, uint64_t seed, uint32_t count = 32) {
-    tb::sim_options o;
-    o.seed = seed;
-    o.count = count;
-    std::printf("fault %s seed %llu\n", cosim::to_string(k), static_cast<unsigned long long>(seed));
-    const tb::fault_outcome r = tb::run_fault_scenario(k, o);
-    std::printf("  %s\n", r.note);
-    EXPECT_GT(r.injected, 0u);
-    EXPECT_EQ(r.detected, 1u);
-    EXPECT_GT(r.expected, 0u);
-    EXPECT_EQ(r.seen, r.expected);
-    EXPECT_EQ(r.lost, 0u);
-    EXPECT_EQ(r.duplicated, 0u);
-    if (r.recoverable) {
-        EXPECT_EQ(r.recovered, 1u);
-    }
-    EXPECT_TRUE(tb::fault_passed(r));
+    test::expect_fault_handled(k, seed, count);
 }
 
 TEST(FaultDevice, FatalWithSyndrome) { expect_handled(fault_kind::dev_fatal, 6); }

@@ -4,35 +4,15 @@
 // resets the device; either way every WR completes exactly once.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-
-#include "testbenches/scenarios/faults.h"
+#include "support/fault_check.h"
 
 namespace chio {
 namespace {
 
 using cosim::fault_kind;
 
-// Runs one fault scenario (one elaboration per process: one per TEST) and checks the
-// invariants every fault must keep: injected and detected, zero lost and zero duplicated
-// completions, and recovery where the device is still there.
-void expect_handled(fault_kind k, uint64_t seed) {
-    tb::sim_options o;
-    o.seed = seed;
-    o.count = 32;
-    std::printf("fault %s seed %llu\n", cosim::to_string(k), static_cast<unsigned long long>(seed));
-    const tb::fault_outcome r = tb::run_fault_scenario(k, o);
-    std::printf("  %s\n", r.note);
-    EXPECT_GT(r.injected, 0u);
-    EXPECT_EQ(r.detected, 1u);
-    EXPECT_GT(r.expected, 0u);
-    EXPECT_EQ(r.seen, r.expected);
-    EXPECT_EQ(r.lost, 0u);
-    EXPECT_EQ(r.duplicated, 0u);
-    if (r.recoverable) {
-        EXPECT_EQ(r.recovered, 1u);
-    }
-    EXPECT_TRUE(tb::fault_passed(r));
+void expect_handled(fault_kind k, uint64_t seed, uint32_t count = 32) {
+    test::expect_fault_handled(k, seed, count);
 }
 
 TEST(FaultPcie, UrOnRead) { expect_handled(fault_kind::pcie_ur_read, 3); }

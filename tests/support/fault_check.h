@@ -1,0 +1,36 @@
+// The check every fault test makes (tests/cosim/fault_*_test.cpp): run one fault scenario (one
+// elaboration per process, so one per TEST) and expect the invariants every fault must keep —
+// injected and detected, zero lost and zero duplicated completions, and recovery where the
+// device is still there.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+
+#include "testbenches/scenarios/faults.h"
+
+namespace chio::test {
+
+// count: work requests of live traffic; it must outlast the fault's detection.
+inline void expect_fault_handled(cosim::fault_kind k, uint64_t seed, uint32_t count = 32) {
+    tb::sim_options o;
+    o.seed = seed;
+    o.count = count;
+    std::printf("fault %s seed %llu\n", cosim::to_string(k), static_cast<unsigned long long>(seed));
+    const tb::fault_outcome r = tb::run_fault_scenario(k, o);
+    std::printf("  %s\n", r.note);
+    EXPECT_GT(r.injected, 0u);
+    EXPECT_EQ(r.detected, 1u);
+    EXPECT_GT(r.expected, 0u);
+    EXPECT_EQ(r.seen, r.expected);
+    EXPECT_EQ(r.lost, 0u);
+    EXPECT_EQ(r.duplicated, 0u);
+    if (r.recoverable) {
+        EXPECT_EQ(r.recovered, 1u);
+    }
+    EXPECT_TRUE(tb::fault_passed(r));
+}
+
+}  // namespace chio::test
