@@ -12,11 +12,11 @@ host_memory::host_memory(sc_core::sc_module_name name, uint64_t size)
     : sc_module(name),
       socket("socket"),
       m_mem(static_cast<uint8_t*>(std::calloc(size, 1))),
-      m_size(m_mem ? size : 0) {
+      m_size(m_mem ? size : 0),
+      m_alloc(RESERVED_LOW, m_size > RESERVED_LOW ? m_size - RESERVED_LOW : 0) {
     socket.register_b_transport(this, &host_memory::b_transport);
     socket.register_transport_dbg(this, &host_memory::transport_dbg);
     socket.register_get_direct_mem_ptr(this, &host_memory::get_direct_mem_ptr);
-    if (m_size > RESERVED_LOW) m_free[RESERVED_LOW] = m_size - RESERVED_LOW;
 }
 
 uint8_t* host_memory::cpu_ptr(uint64_t addr, uint64_t len) {
@@ -25,41 +25,12 @@ uint8_t* host_memory::cpu_ptr(uint64_t addr, uint64_t len) {
 }
 
 bool host_memory::alloc(uint64_t size, uint64_t align, uint64_t& addr) {
-    if (size == 0 || align == 0 || (align & (align - 1)) != 0) return false;
-    for (auto it = m_free.begin(); it != m_free.end(); ++it) {
-        const uint64_t start = it->first, len = it->second;
-        const uint64_t a = (start + align - 1) & ~(align - 1);
-        if (a - start > len || len - (a - start) < size) continue;
-        m_free.erase(it);
-        if (a > start) m_free[start] = a - start;
-        if (a + size < start + len) m_free[a + size] = start + len - (a + size);
-        m_used[a] = size;
-        std::memset(m_mem.get() + a, 0, size);
-        addr = a;
-        return true;
-    }
-    return false;
+    if (!m_alloc.alloc(size, align, addr)) return false;
+    std::memset(m_mem.get() + addr, 0, size);  // coherent DMA buffers start zeroed
+    return true;
 }
 
-void host_memory::free(uint64_t addr) {
-    auto u = m_used.find(addr);
-    if (u == m_used.end()) return;
-    uint64_t start = u->first, len = u->second;
-    m_used.erase(u);
-    auto next = m_free.lower_bound(start);
-    if (next != m_free.end() && start + len == next->first) {
-        len += next->second;
-        next = m_free.erase(next);
-    }
-    if (next != m_free.begin()) {
-        auto prev = std::prev(next);
-        if (prev->first + prev->second == start) {
-            prev->second += len;
-            return;
-        }
-    }
-    m_free[start] = len;
-}
+void host_memory::free(uint64_t addr) { m_alloc.free(addr); }
 
 bool host_memory::map_window(uint64_t addr, uint64_t len, window_handler h) {
     if (len == 0 || addr < m_size || addr + len < addr) return false;

@@ -20,6 +20,8 @@
 #include <tlm>
 #include <vector>
 
+#include "cosim/range_allocator.h"
+
 namespace chio::cosim {
 
 class host_memory : public sc_core::sc_module {
@@ -59,8 +61,7 @@ private:
     };
     std::unique_ptr<uint8_t, free_deleter> m_mem;
     uint64_t m_size = 0;
-    std::map<uint64_t, uint64_t> m_free;  // start -> length, coalesced
-    std::map<uint64_t, uint64_t> m_used;  // start -> length
+    range_allocator m_alloc;  // bus addresses of the coherent DMA buffers
     struct window {
         uint64_t len;
         window_handler handler;
