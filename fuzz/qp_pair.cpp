@@ -9,15 +9,19 @@ constexpr unsigned CQ_LOG = 8;  // 256 entries: more than a side can have outsta
 constexpr unsigned WQ_LOG = 6;  // 64-entry send and receive rings
 }  // namespace
 
+// Compared with memcmp against a guard-sized pattern: a byte loop here, instrumented for
+// coverage and ASan, cost about 6% of every wqe input; the loop runs only to name the offset.
 std::string qp_side::guard_damage() const {
     const auto* p = static_cast<const uint8_t*>(buf.cpu);
     if (p == nullptr) return {};
-    const uint64_t total = uint64_t{GUARD_BYTES} * 2 + REGION_BYTES;
-    for (uint64_t i = 0; i < total; ++i) {
-        if (i == GUARD_BYTES) i += REGION_BYTES;
-        if (p[i] != GUARD_FILL) {
-            return "byte at bus address " + std::to_string(buf.bus + i) + " is " +
-                   std::to_string(p[i]);
+    static const std::vector<uint8_t> pattern(GUARD_BYTES, GUARD_FILL);
+    for (const uint64_t start : {uint64_t{0}, uint64_t{GUARD_BYTES} + REGION_BYTES}) {
+        if (std::memcmp(p + start, pattern.data(), GUARD_BYTES) == 0) continue;
+        for (uint64_t i = start; i < start + GUARD_BYTES; ++i) {
+            if (p[i] != GUARD_FILL) {
+                return "byte at bus address " + std::to_string(buf.bus + i) + " is " +
+                       std::to_string(p[i]);
+            }
         }
     }
     return {};

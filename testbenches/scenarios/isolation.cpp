@@ -39,6 +39,10 @@ struct attack {
 };
 
 struct state {
+    // Declared first, so destroyed last: the VM's devices below free their DMA memory through
+    // the VM, which the hypervisor owns (destroying the hypervisor first was a use after free
+    // that ASan found when the scenario's thread was collected).
+    std::shared_ptr<cosim::hypervisor> hv_owner;
     const sim_options* o = nullptr;
     cosim::platform* host = nullptr;
     cosim::hypervisor* hv = nullptr;
@@ -496,11 +500,11 @@ void run(state& st, drv::bus& io, scenario_result& res) {
 void start_isolation(cosim::topology& topo, const sim_options& o, scenario_result& res) {
     cosim::platform& host = topo.host(0);
     auto st = std::make_shared<state>();
-    auto hv = std::make_shared<cosim::hypervisor>(host);
+    st->hv_owner = std::make_shared<cosim::hypervisor>(host);
     st->o = &o;
     st->host = &host;
-    st->hv = hv.get();
-    host.run_driver([st, hv, &res](drv::bus& io) { run(*st, io, res); });
+    st->hv = st->hv_owner.get();
+    host.run_driver([st, &res](drv::bus& io) { run(*st, io, res); });
 }
 
 }  // namespace chio::tb
