@@ -15,6 +15,18 @@
 //   Enable gives 32), so a read of more than max_read_tags x MRRS bytes takes one round trip of
 //   an MRRS request per wave of tags (Little's law: tags x MRRS / RTT bounds read throughput);
 //   one-way latency = half the fixed part of that round trip.
+//
+// Ordering and arbitration (PCIe 3.0 section 2.4.1, table 2-39): each direction carries three
+// classes of TLP. Posted requests (memory writes: doorbells, DMA writes, CQEs, MSI-X) may pass
+// non-posted requests and completions, and must be able to, or the link can deadlock; non-posted
+// requests and completions must not pass posted ones (producer/consumer: data written before a
+// flag is read). The model keeps two busy-until times per direction: posted TLPs queue only
+// behind posted ones (and behind the one TLP already on the wire, which is not preempted); a
+// non-posted request or completion queues behind everything, and a posted TLP that passes a
+// queued train pushes the rest of that train back by its own serialization time, so the wire's
+// bandwidth is conserved. Approximation: reads whose arrival was already computed are not moved
+// by a later posted TLP (each is off by at most a few posted TLPs' serialization); flow-control
+// credits are not modeled (the root port's are assumed never to run out).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +45,22 @@ struct pcie_link_params {
     uint32_t read_rtt_fit_bytes = 2048;  // largest read the round-trip fit was measured for
     uint32_t max_read_tags = 32;         // outstanding non-posted read requests
     double one_way_ns = 260.0;           // posted write / MMIO one-way latency
+    // Posted TLPs pass queued non-posted requests and completions (PCIe table 2-39). false is
+    // strict first come, first served per direction (for comparison; no real link does this).
+    bool posted_passes = true;
+};
+
+// The three ordering classes of PCIe TLPs (PCIe 3.0 section 2.4.1).
+enum class tlp_class : unsigned { posted = 0, non_posted = 1, completion = 2 };
+
+// Per direction and class: TLPs, wire bytes, and how long they queued for the wire (from the
+// time they were ready to the time their first byte left), to see what waits behind what.
+struct pcie_class_stats {
+    uint64_t tlps = 0;
+    uint64_t wire_bytes = 0;
+    uint64_t transfers = 0;  // calls (one transfer is one or more TLPs)
+    double wait_ns = 0;      // summed over transfers
+    double max_wait_ns = 0;
 };
 
 class pcie_link {
@@ -51,20 +79,28 @@ public:
     // Host read (MMIO, config) of len bytes from the device: non-posted, full round trip.
     sc_core::sc_time downstream_read(sc_core::sc_time at, uint64_t len);
 
-    uint64_t bytes_up() const { return m_bytes_up; }
-    uint64_t bytes_down() const { return m_bytes_down; }
+    uint64_t bytes_up() const { return m_up.bytes; }
+    uint64_t bytes_down() const { return m_down.bytes; }
+    const pcie_class_stats& up_stats(tlp_class c) const { return m_up.st[idx(c)]; }
+    const pcie_class_stats& down_stats(tlp_class c) const { return m_down.st[idx(c)]; }
 
 private:
+    struct direction {
+        sc_core::sc_time posted_free;  // the last posted TLP's last byte
+        sc_core::sc_time other_free;   // the last non-posted request's or completion's
+        uint64_t bytes = 0;
+        pcie_class_stats st[3];
+    };
+    static unsigned idx(tlp_class c) { return static_cast<unsigned>(c); }
     // Occupies one direction for the wire bytes of `len` payload split into TLPs of at most
-    // `chunk`, each with `overhead` bytes; returns when the last byte leaves.
-    sc_core::sc_time occupy(sc_core::sc_time& free_at, sc_core::sc_time at, uint64_t len,
-                            uint32_t chunk, uint32_t overhead, uint64_t& counter);
+    // `chunk`, each with `overhead` bytes, ordered by class; returns when the last byte leaves.
+    sc_core::sc_time occupy(direction& d, tlp_class c, sc_core::sc_time at, uint64_t len,
+                            uint32_t chunk, uint32_t overhead);
+    sc_core::sc_time serialize(uint64_t wire_bytes) const;
 
     pcie_link_params m_p;
-    sc_core::sc_time m_up_free;    // device -> host direction
-    sc_core::sc_time m_down_free;  // host -> device direction
-    uint64_t m_bytes_up = 0;
-    uint64_t m_bytes_down = 0;
+    direction m_up;    // device -> host
+    direction m_down;  // host -> device
 };
 
 }  // namespace chio::cosim

@@ -52,6 +52,9 @@ const char* help_text() {
            "  --queue-engine KIND  model | rtl | lockstep (default model)\n"
            "  --stats FILE         results as JSON\n"
            "  --plot FILE          PNG of the curve with the analytic limit (needs gnuplot)\n"
+           "  --pcie-order ORDER   pcie (default: posted writes pass queued reads and\n"
+           "                       completions, PCIe table 2-39) | fcfs (one queue per\n"
+           "                       direction, for comparison)\n"
            "  --quiet              print only errors\n";
 }
 
@@ -130,6 +133,12 @@ bool parse_args(const std::vector<std::string>& args, bench_options& o, std::str
             o.stats = v;
         } else if (a == "--plot") {
             o.plot = v;
+        } else if (a == "--pcie-order") {
+            if (v != "pcie" && v != "fcfs") {
+                err = "--pcie-order '" + v + "': expected pcie or fcfs";
+                return false;
+            }
+            o.pcie_fcfs = v == "fcfs";
         } else {
             err = "unknown option '" + a + "' (see chio-bench --help)";
             return false;
@@ -154,6 +163,27 @@ double percentile(std::vector<double> v, double q) {
     std::sort(v.begin(), v.end());
     const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
     return v[i];
+}
+
+// Per host, per direction and TLP class: how much went over the link and how long it queued.
+nlohmann::json link_stats(const chio::cosim::pcie_link& l) {
+    using chio::cosim::tlp_class;
+    auto cls = [](const chio::cosim::pcie_class_stats& s) {
+        return nlohmann::json{{"tlps", s.tlps},
+                              {"wire_bytes", s.wire_bytes},
+                              {"transfers", s.transfers},
+                              {"avg_wait_ns", s.transfers ? s.wait_ns / s.transfers : 0.0},
+                              {"max_wait_ns", s.max_wait_ns}};
+    };
+    nlohmann::json j;
+    const std::pair<const char*, tlp_class> classes[] = {{"posted", tlp_class::posted},
+                                                         {"non_posted", tlp_class::non_posted},
+                                                         {"completion", tlp_class::completion}};
+    for (const auto& [name, c] : classes) {
+        j["up"][name] = cls(l.up_stats(c));
+        j["down"][name] = cls(l.down_stats(c));
+    }
+    return j;
 }
 
 // gnuplot from a data file next to the PNG; false with `err` on failure.
@@ -216,6 +246,7 @@ int run(const bench_options& o) {
         return static_cast<uint64_t>(sc_core::sc_time_stamp().value() /
                                      sc_core::sc_time(1, sc_core::SC_PS).value());
     };
+    tp.host.link.posted_passes = !o.pcie_fcfs;
     auto topo = std::make_unique<chio::cosim::topology>(tp);
     bench_result res;
     start(*topo, o, res);
@@ -227,8 +258,10 @@ int run(const bench_options& o) {
     }
     const double sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
     uint64_t mismatches = 0;
+    nlohmann::json pcie = nlohmann::json::array();
     for (unsigned i = 0; i < topo->size(); ++i) {
         mismatches += topo->host(i).adapter.engine().mismatches();
+        pcie.push_back(link_stats(topo->host(i).rc.link()));
     }
     topo.reset();
     const double wall_s =
@@ -282,6 +315,7 @@ int run(const bench_options& o) {
     out["sim_time_ns"] = sim_ns;
     out["slowdown"] = sim_ns > 0 ? wall_s / (sim_ns * 1e-9) : 0.0;
     out["wr_per_wall_s"] = wall_s > 0 ? static_cast<double>(wrs) / wall_s : 0.0;
+    out["pcie"] = pcie;
     out["passed"] = res.error.empty();
     out["error"] = res.error;
     out["params"] = {{"pcie_tlp_rate_gbps", link.tlp_rate_gbps},
@@ -332,6 +366,18 @@ int run(const bench_options& o) {
             "second\n",
             wall_s, out["cpu_s"].get<double>(), sim_ns / 1000, out["slowdown"].get<double>(),
             out["wr_per_wall_s"].get<double>());
+        for (size_t h = 0; h < pcie.size(); ++h) {
+            for (const char* dir : {"up", "down"}) {
+                std::printf("pcie host%zu %-4s", h, dir);
+                for (const char* c : {"posted", "non_posted", "completion"}) {
+                    const auto& s = pcie[h][dir][c];
+                    std::printf("  %s %llu TLPs, wait avg %.0f max %.0f ns", c,
+                                static_cast<unsigned long long>(s["tlps"].get<uint64_t>()),
+                                s["avg_wait_ns"].get<double>(), s["max_wait_ns"].get<double>());
+                }
+                std::printf("\n");
+            }
+        }
         if (!o.stats.empty()) std::printf("stats %s\n", o.stats.c_str());
     }
     if (!o.plot.empty() && !pts.empty()) {

@@ -26,6 +26,7 @@ struct bench_options {
     std::string stats;
     std::string plot;
     bool quiet = false;
+    bool pcie_fcfs = false;  // --pcie-order fcfs: every TLP class in one queue per direction
 };
 
 // One measured point.

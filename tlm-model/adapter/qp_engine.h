@@ -89,6 +89,13 @@ private:
     // Fetches, checks and starts the payload reads of one dequeued WQE into r.staged.
     void stage_wqe(uint32_t qpn, uint16_t index);
     spec::cqe_status gather(uint32_t qpn, const spec::send_wqe& w, staged_wqe& e);
+    // Issues the split reads of the bytes at `segs` into `dst` (read_pipeline.cpp): one request
+    // per MRRS piece of an MTU chunk, at most read_bytes_in_flight outstanding, none before
+    // `not_before`; chunk_ready[k] (one per MTU chunk, none for no bytes) is when chunk k and every
+    // chunk before it have arrived. false: a read was refused (the data must not be used).
+    bool read_chunks(uint16_t fn, const std::vector<local_segment>& segs, uint8_t* dst,
+                     uint32_t mtu, sc_core::sc_time not_before,
+                     std::vector<sc_core::sc_time>& chunk_ready);
     // requester_start.cpp: the transmit side
     // Starts the WQE at the head of the staging buffer (its time has come).
     void start_staged(uint32_t qpn);

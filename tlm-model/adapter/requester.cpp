@@ -92,50 +92,9 @@ cqe_status qp_engine::gather(uint32_t qpn, const spec::send_wqe& w, staged_wqe& 
         if (s.length) segs.push_back({pa, s.length});
     }
     e.payload.resize(total);
-    e.chunk_ready.assign((total + mtu - 1) / mtu, e.ready);
-    // One read request per MRRS piece of an MTU chunk within one segment, issued as soon as the
-    // read tags allow: at most read_bytes_in_flight outstanding, a new request waiting for the
-    // oldest completions (Little's law then bounds the stage at tags x MRRS / round trip).
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
-    std::deque<std::pair<sc_core::sc_time, uint64_t>> flight;
-    sc_core::sc_time first_rtt = sc_core::SC_ZERO_TIME;  // round trip of this WQE's first read
-    uint64_t in_flight = 0;
-    uint64_t off = 0;
-    const uint16_t fn = q->fn;
-    for (const auto& s : segs) {
-        for (uint64_t done = 0; done < s.len;) {
-            const uint64_t chunk = off / mtu;
-            const uint64_t len =
-                std::min({s.len - done, (chunk + 1) * mtu - off,
-                          static_cast<uint64_t>(std::max(m_t.read_request_bytes, 1u))});
-            // The request goes on the link now (a reservation in the future would hold up
-            // traffic issued meanwhile in simulation order); its arrival is shifted by the time
-            // it really waits: for its WQE to arrive, and for a free tag (one round trip after
-            // the oldest completion).
-            sc_core::sc_time tag_free = now;
-            while (!flight.empty() && in_flight + len > m_t.read_bytes_in_flight) {
-                tag_free = std::max(tag_free, flight.front().first);
-                in_flight -= flight.front().second;
-                flight.pop_front();
-            }
-            sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-            if (!m_core.dma->read_at(fn, s.pa + done, e.payload.data() + off, len, delay)) {
-                // Never send what could not be read (catalogue G2).
-                ++m_core.counters.dma_errors;
-                return cqe_status::LOC_PROT_ERR;
-            }
-            if (first_rtt == sc_core::SC_ZERO_TIME) first_rtt = delay;
-            const sc_core::sc_time arrived = std::max(e.ready + delay, tag_free + first_rtt);
-            e.chunk_ready[chunk] = std::max(e.chunk_ready[chunk], arrived);
-            flight.emplace_back(arrived, len);
-            in_flight += len;
-            done += len;
-            off += len;
-        }
-    }
-    // A packet leaves in order: chunk k is usable once every earlier one is.
-    for (size_t k = 1; k < e.chunk_ready.size(); ++k) {
-        e.chunk_ready[k] = std::max(e.chunk_ready[k], e.chunk_ready[k - 1]);
+    // Never send what could not be read (catalogue G2).
+    if (!read_chunks(q->fn, segs, e.payload.data(), mtu, e.ready, e.chunk_ready)) {
+        return cqe_status::LOC_PROT_ERR;
     }
     m_core.counters.payload_bytes += total;
     return cqe_status::SUCCESS;

@@ -124,9 +124,17 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
                                    cqe_status::REM_ACCESS_ERR);
         }
         const uint16_t fn = q->fn;
+        const uint32_t mtu = mtu_bytes(*q);
         std::vector<uint8_t> data(len);
-        if (len && !m_core.dma->read(fn, pa, data.data(), len)) {
-            ++m_core.counters.dma_errors;
+        // A READ's data is requested as split reads per MTU chunk (read_pipeline.cpp), and each
+        // response packet leaves once its chunk has arrived: the reads overlap the response's
+        // serialization instead of preceding all of it. An atomic reads its 8 bytes at once.
+        std::vector<sc_core::sc_time> chunk_ready;
+        const bool got = !len || (read ? read_chunks(fn, {{pa, len}}, data.data(), mtu,
+                                                     sc_core::sc_time_stamp(), chunk_ready)
+                                       : m_core.dma->read(fn, pa, data.data(), len));
+        if (!got) {
+            if (!read) ++m_core.counters.dma_errors;  // read_chunks counted its own
             return responder_error(qpn, p, aeth_syndrome::NAK_REM_OP_ERR, cqe_status::LOC_PROT_ERR);
         }
         q = live(qpn);
@@ -153,7 +161,6 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
             return;
         }
         // READ: one response packet per MTU, PSNs from the request's (IBA 9.7.4.1.4).
-        const uint32_t mtu = mtu_bytes(*q);
         const uint32_t n = std::max<uint32_t>(1, (len + mtu - 1) / mtu);
         if (!dup) {
             s.epsn = (p.psn + n) & PSN_MASK;
@@ -170,6 +177,9 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
             r.aeth = {AETH_ACK_NO_CREDITS, s.msn};
             const uint32_t off = i * mtu, seg = std::min(mtu, len - off);
             r.payload.assign(data.begin() + off, data.begin() + off + seg);
+            if (i < chunk_ready.size() && chunk_ready[i] > sc_core::sc_time_stamp()) {
+                sc_core::wait(chunk_ready[i] - sc_core::sc_time_stamp());
+            }
             if (live(qpn) == nullptr) return;
             transmit(qpn, std::make_shared<const roce_packet>(std::move(r)));
         }
