@@ -50,8 +50,14 @@ platform::platform(sc_core::sc_module_name name, const platform_params& p, int)
             return rc.faults().injected_total() != 0 || rc.faults().removed() || adapter.fatal();
         },
         [this](uint16_t fn, uint32_t qpn) {
-            const auto& qps = adapter.contexts().qps;
-            return qpn < qps.size() && qps[qpn].valid && qps[qpn].fn == fn;
+            // A QP still owes completions while the device holds it for this function and
+            // both its CQs can take them (an overflowed CQ takes none: catalogue C14).
+            const auto& c = adapter.contexts();
+            if (qpn >= c.qps.size() || !c.qps[qpn].valid || c.qps[qpn].fn != fn) return false;
+            for (uint32_t cqn : {c.qps[qpn].send_cqn, c.qps[qpn].recv_cqn}) {
+                if (cqn < c.cqs.size() && c.cqs[cqn].valid && c.cqs[cqn].error) return false;
+            }
+            return true;
         });
     rc.set_board(&board);
 }

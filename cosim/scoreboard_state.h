@@ -55,10 +55,12 @@ struct sb_qp {
     unsigned sq_log = 0, rq_log = 0;
     spec::qp_state state = spec::qp_state::RESET;
     sb_queue sq, rq;
-    bool err = false;     // an error CQE was written: every later CQE must be a flush
-    bool sq_err = false;  // UD: a send error stops the send queue only (SQE)
+    bool err = false;     // RC error CQE or modify to ERR: no success may follow until RESET
+    bool sq_err = false;  // the send queue reported its error: only flushes may follow
+    bool rq_err = false;  // the receive queue reported its error (RC): only flushes may follow
     uint64_t err_ns = 0;
-    bool void_ = false;  // device lost or function reset: this generation owes nothing
+    bool err_by_modify = false;  // software moved it to ERR (not an error the device reported)
+    bool void_ = false;          // device lost or function reset: this generation owes nothing
     uint32_t timeout = 14, retry_cnt = 7, rnr_retry = 7;
 };
 

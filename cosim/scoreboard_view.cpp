@@ -15,6 +15,7 @@ using spec::cqe_status;
 using spec::wqe_opcode;
 
 constexpr uint64_t MS = 1'000'000;
+constexpr uint64_t MODIFY_GRACE_NS = 10'000;
 
 bool legal_status(uint8_t s) {
     switch (static_cast<cqe_status>(s)) {
@@ -185,22 +186,37 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
                  std::to_string(c.opcode) + " cannot happen on a " +
                  (qp.type == spec::qp_type::UD ? "UD" : "RC") + (recv ? " receive" : " send"));
     }
-    // Error implies state (b4): after an error or flush, only flushes until RESET.
-    if (!flush && (qp.err || (!recv && qp.sq_err))) {
+    // Error implies state (b4): after an error no success until RESET, and each work queue
+    // reports at most one error of its own, the rest of it flushed. The send and receive
+    // queues of one RC QP may each report their own first error (they fail independently, as
+    // on mlx5 and rxe); a UD send error stops only the send queue (SQE).
+    // A modify to ERR takes effect for work the device has not finished; a completion already
+    // on its way (written within MODIFY_GRACE_NS of the command's completion) may still be a
+    // success or its own error, as on hardware, where the CQE pipeline is not drained by the
+    // command.
+    const bool grace = qp.err_by_modify && sb_now_ns() < qp.err_ns + MODIFY_GRACE_NS;
+    const bool queue_err = recv ? qp.rq_err : qp.sq_err;
+    if (!flush && !grace && (queue_err || (qp.err && !error))) {
         fail("error-state", obj,
              std::string(spec::to_string(static_cast<cqe_status>(c.status))) +
                  " after the QP went to error at t=" + std::to_string(qp.err_ns) +
                  " ns; only WR_FLUSH_ERR may follow until RESET");
     }
-    if (error) {
-        const bool whole_qp = qp.type != spec::qp_type::UD;
-        if (whole_qp && !qp.err) {
-            qp.err = true;
+    if (error && !flush) {
+        const bool rc = qp.type != spec::qp_type::UD;
+        if (!qp.err && !qp.sq_err && !qp.rq_err) {
             qp.err_ns = sb_now_ns();
-        } else if (!whole_qp && !recv && !qp.sq_err) {
-            qp.sq_err = true;
-            qp.err_ns = sb_now_ns();
+            qp.err_by_modify = false;
         }
+        if (rc) qp.err = true;
+        if (!recv) qp.sq_err = true;
+        if (recv && rc) qp.rq_err = true;
+    } else if (flush && !qp.err && qp.type != spec::qp_type::UD) {
+        // A flush means the QP is in ERR (perhaps for a reason without a CQE of its own, e.g.
+        // an overflowed CQ): no success may follow.
+        qp.err = true;
+        qp.err_ns = sb_now_ns();
+        qp.err_by_modify = false;
     }
     if (q == nullptr) {
         fail("index-bounds", obj, "receive completion for an SRQ never created");
@@ -358,10 +374,13 @@ void sb_view::qp_modified(uint32_t qpn, spec::qp_state state, uint32_t attr_mask
         // RESET drops every WQE without a completion (IBA 10.3.1); the rings restart at 0.
         qp.sq = sb_queue{};
         qp.rq = sb_queue{};
-        qp.err = qp.sq_err = qp.void_ = false;
-    } else if (state == spec::qp_state::ERR && !qp.err) {
-        qp.err = true;
-        qp.err_ns = sb_now_ns();
+        qp.err = qp.sq_err = qp.rq_err = qp.void_ = false;
+    } else if (state == spec::qp_state::ERR) {
+        if (!qp.err) {
+            qp.err_ns = sb_now_ns();
+            qp.err_by_modify = true;
+        }
+        qp.err = qp.sq_err = qp.rq_err = true;
     } else if (state == spec::qp_state::RTS) {
         qp.sq_err = false;  // SQE -> RTS resumes a UD send queue
     }
