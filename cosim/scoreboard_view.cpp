@@ -179,7 +179,9 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
     }
     if ((recv && !legal_for_recv(c.status)) ||
         (!recv && qp.type == spec::qp_type::UD && !legal_for_ud_send(c.status)) ||
-        (qp.type == spec::qp_type::UD && c.opcode != static_cast<uint8_t>(cqe_opcode::SEND) &&
+        // An RDMA or atomic WR posted to UD fails with LOC_QP_OP_ERR under its own opcode.
+        (qp.type == spec::qp_type::UD && !error &&
+         c.opcode != static_cast<uint8_t>(cqe_opcode::SEND) &&
          c.opcode != static_cast<uint8_t>(cqe_opcode::RECV))) {
         fail("status-legality", obj,
              std::string(spec::to_string(static_cast<cqe_status>(c.status))) + " with opcode " +
