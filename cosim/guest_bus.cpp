@@ -1,5 +1,7 @@
 #include "cosim/guest_bus.h"
 
+#include "cosim/scoreboard.h"
+
 namespace chio::cosim {
 
 sc_bus_params guest_bus::with_fn(sc_bus_params p, uint16_t fn) {
@@ -38,11 +40,14 @@ drv::dma_buffer guest_bus::dma_alloc(size_t size, size_t align) {
     b.cpu = m_vm.cpu_ptr(gpa, size);
     b.bus = gpa;
     b.size = size;
+    if (scoreboard* s = m_io.board()) s->on_dma_alloc(m_fn, gpa, size);
     return b;
 }
 
 void guest_bus::dma_free(const drv::dma_buffer& b) {
-    if (b.cpu != nullptr) m_vm.free(b.bus);
+    if (b.cpu == nullptr) return;
+    if (scoreboard* s = m_io.board()) s->on_dma_free(m_fn, b.bus);
+    m_vm.free(b.bus);
 }
 
 drv::msi_message guest_bus::msi(unsigned n) { return m_io.msi(n); }

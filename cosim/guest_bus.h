@@ -46,6 +46,7 @@ public:
     void barrier(drv::barrier_kind k) override;
     void relax() override;
     uint64_t now_ns() override;
+    drv::observer* watcher() override { return m_io.watcher(); }
 
     vm& guest() { return m_vm; }
     uint16_t fn() const { return m_fn; }

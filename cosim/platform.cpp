@@ -1,6 +1,7 @@
 #include "cosim/platform.h"
 
 #include <cstdlib>
+#include <string>
 
 namespace chio::cosim {
 
@@ -17,6 +18,9 @@ platform_params with_env_override(platform_params p) {
         model::queue_engine_kind k;
         if (model::parse_queue_engine_kind(e, k)) p.adapter.qe_kind = k;
     }
+    if (const char* e = std::getenv("CHIO_SCOREBOARD")) {
+        if (std::string(e) == "0") p.scoreboard = false;
+    }
     return p;
 }
 }  // namespace
@@ -26,6 +30,7 @@ platform::platform(sc_core::sc_module_name name, const platform_params& p_in)
 
 platform::platform(sc_core::sc_module_name name, const platform_params& p, int)
     : sc_module(name),
+      board(std::string(name)),
       mem("mem", p.dram_size),
       irq("irq"),
       rc("rc", irq, p.link),
@@ -38,6 +43,28 @@ platform::platform(sc_core::sc_module_name name, const platform_params& p, int)
     adapter.dma_socket.bind(rc.dma_in);
     rc.mem_out.bind(mem.socket);
     rc.set_iommu(&iommu);
+    board.set_enabled(p.scoreboard);
+    board.set_seed(p.seed);
+    board.set_probes(
+        [this] {
+            return rc.faults().injected_total() != 0 || rc.faults().removed() || adapter.fatal();
+        },
+        [this](uint16_t fn, uint32_t qpn) {
+            // A QP still owes completions while the device holds it for this function and
+            // both its CQs can take them (an overflowed CQ takes none: catalogue C14).
+            const auto& c = adapter.contexts();
+            if (qpn >= c.qps.size() || !c.qps[qpn].valid || c.qps[qpn].fn != fn) return false;
+            for (uint32_t cqn : {c.qps[qpn].send_cqn, c.qps[qpn].recv_cqn}) {
+                if (cqn < c.cqs.size() && c.cqs[cqn].valid && c.cqs[cqn].error) return false;
+            }
+            return true;
+        });
+    rc.set_board(&board);
+}
+
+platform::~platform() {
+    board.finish();
+    board.set_probes({}, {});
 }
 
 void platform::run_driver(std::function<void(drv::bus&)> body, uint16_t fn) {

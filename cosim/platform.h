@@ -15,6 +15,7 @@
 #include "cosim/pcie_link.h"
 #include "cosim/root_complex.h"
 #include "cosim/sc_bus.h"
+#include "cosim/scoreboard.h"
 #include "tlm-model/adapter/adapter.h"
 
 namespace chio::cosim {
@@ -23,11 +24,17 @@ struct platform_params {
     uint64_t dram_size = 256ull << 20;
     pcie_link_params link;
     model::adapter_params adapter;
+    // The invariant scoreboard (docs/scoreboard.md), on by default; CHIO_SCOREBOARD=0 in the
+    // environment turns it off for every platform.
+    bool scoreboard = true;
+    uint64_t seed = 0;  // named in every violation
 };
 
 class platform : public sc_core::sc_module {
 public:
     platform(sc_core::sc_module_name name, const platform_params& p = {});
+    // Runs the scoreboard's end-of-run checks while the parts it probes still exist.
+    ~platform() override;
 
     // Spawns a thread that runs body with a bus for function fn. When every driver thread of
     // every platform has returned, the simulation stops (sc_stop), so a scenario ends when its
@@ -36,6 +43,7 @@ public:
     // As above, on a bus the caller made (a VM's guest bus); the platform keeps it alive.
     void run_driver(std::unique_ptr<drv::bus> bus, std::function<void(drv::bus&)> body);
 
+    scoreboard board;  // first: the others report to it until they are gone
     host_memory mem;
     interrupt_controller irq;
     root_complex rc;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cosim/address_map.h"
+#include "cosim/scoreboard.h"
 #include "tlm-model/pcie/pcie_ext.h"
 
 namespace chio::cosim {
@@ -70,14 +71,18 @@ void root_complex::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& de
     }
     if (m_faults.on_dma(p) != fault_injector::dma_verdict::pass) {
         ++m_ur;
-        return;
-    }
-    if (m_iommu != nullptr) {
-        translated_access(p, delay, ext->fn);
     } else {
-        mem_out->b_transport(p, delay);
+        if (m_iommu != nullptr) {
+            translated_access(p, delay, ext->fn);
+        } else {
+            mem_out->b_transport(p, delay);
+        }
+        if (!p.is_response_ok()) ++m_ur;
     }
-    if (!p.is_response_ok()) ++m_ur;
+    if (m_board != nullptr && m_board->enabled()) {
+        m_board->on_dma(ext->fn, addr, static_cast<uint32_t>(len), p.is_write(), p.get_data_ptr(),
+                        p.is_response_ok());
+    }
 }
 
 void root_complex::translated_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay,

@@ -16,6 +16,9 @@
 //   surprise removal host reads return all ones and host writes are dropped, as a root port
 //   does for a link that went away (the CPU sees a UR completion as all ones).
 // - Timing is annotated on the transaction's delay; the initiator waits for it.
+// - With a scoreboard set (set_board) and enabled, every upstream memory request is reported to
+//   it once it was answered (function, bus address before translation, data, outcome); MSI
+//   writes are not.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -32,6 +35,8 @@
 #include "cosim/pcie_link.h"
 
 namespace chio::cosim {
+
+class scoreboard;
 
 class root_complex : public sc_core::sc_module {
 public:
@@ -53,6 +58,9 @@ public:
     void set_iommu(iommu* m) { m_iommu = m; }
     // Injected PCIe faults (cosim/fault_injector.h) on every DMA, MSI-X and host access.
     fault_injector& faults() { return m_faults; }
+    // The invariant scoreboard watching this host (cosim/scoreboard.h), or nullptr.
+    void set_board(scoreboard* s) { m_board = s; }
+    scoreboard* board() const { return m_board; }
 
 private:
     void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
@@ -64,6 +72,7 @@ private:
     uint64_t m_ur = 0;
     iommu* m_iommu = nullptr;
     fault_injector m_faults;
+    scoreboard* m_board = nullptr;
     std::vector<iommu_segment> m_segs;  // reused: no allocation per DMA
 };
 

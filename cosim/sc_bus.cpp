@@ -4,6 +4,7 @@
 
 #include "chio/spec/spec.h"
 #include "cosim/address_map.h"
+#include "cosim/scoreboard.h"
 #include "tlm-model/pcie/pcie_ext.h"
 
 namespace chio::cosim {
@@ -55,6 +56,23 @@ uint32_t sc_bus::cfg_read(uint32_t offset, unsigned size) {
 void sc_bus::cfg_write(uint32_t offset, uint32_t value, unsigned size) {
     if (m_p.fn != 0 && vf_cfg_write(offset, value, size)) return;
     transact(true, true, offset, &value, size);
+    // A function level reset erases the function's queues: their pending work owes nothing.
+    if (offset == spec::pci::PCIE_CAP_OFFSET + spec::pci::pcie_cap::DEV_CTRL &&
+        spec::pci::pcie_cap::DEV_CTRL_INITIATE_FLR.get(value) != 0) {
+        if (scoreboard* s = m_rc.board(); s != nullptr && s->enabled()) {
+            s->on_function_reset(m_p.fn);
+        }
+    }
+}
+
+scoreboard* sc_bus::board() const {
+    scoreboard* s = m_rc.board();
+    return s != nullptr && s->enabled() ? s : nullptr;
+}
+
+drv::observer* sc_bus::watcher() {
+    scoreboard* s = m_rc.board();
+    return s != nullptr && s->enabled() ? s->driver_view(m_p.fn) : nullptr;
 }
 
 uint32_t sc_bus::pf_cfg_read(uint32_t offset, unsigned size) {
@@ -154,11 +172,16 @@ drv::dma_buffer sc_bus::dma_alloc(size_t size, size_t align) {
     b.bus = addr;
     b.cpu = m_mem.cpu_ptr(addr, size);
     b.size = size;
+    if (scoreboard* s = m_rc.board(); s != nullptr && s->enabled()) {
+        s->on_dma_alloc(m_p.fn, addr, size);
+    }
     return b;
 }
 
 void sc_bus::dma_free(const drv::dma_buffer& b) {
-    if (b.cpu != nullptr) m_mem.free(b.bus);
+    if (b.cpu == nullptr) return;
+    if (scoreboard* s = m_rc.board(); s != nullptr && s->enabled()) s->on_dma_free(m_p.fn, b.bus);
+    m_mem.free(b.bus);
 }
 
 drv::msi_message sc_bus::msi(unsigned n) { return {address_map::MSI_BASE, msi_data(n)}; }

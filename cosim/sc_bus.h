@@ -47,6 +47,10 @@ public:
     void barrier(drv::barrier_kind k) override;
     void relax() override;
     uint64_t now_ns() override;
+    // The host's scoreboard view of this function (cosim/scoreboard.h), or nullptr when off.
+    drv::observer* watcher() override;
+    // The scoreboard itself when on (for another backend on this path, e.g. guest_bus).
+    scoreboard* board() const;
 
     uint64_t mmio_errors() const { return m_mmio_errors; }
 

@@ -38,9 +38,14 @@ enum class barrier_kind {
     from_device,  // later memory reads see the device's writes ordered after an owner bit
 };
 
+class observer;
+
 class bus {
 public:
     virtual ~bus() = default;
+
+    // Who watches this function's driver (driver/observer.h), or nullptr for nobody.
+    virtual observer* watcher() { return nullptr; }
 
     virtual uint32_t cfg_read(uint32_t offset, unsigned size) = 0;  // size 1, 2 or 4
     virtual void cfg_write(uint32_t offset, uint32_t value, unsigned size) = 0;

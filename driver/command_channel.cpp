@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "driver/observer.h"
+
 namespace chio::drv {
 
 namespace cmd = spec::cmd;
@@ -59,6 +61,7 @@ cmd_result command_channel::exec(cmd::opcode op, const void* in, uint32_t in_len
         if (m_bus.now_ns() >= deadline) {
             ++m_timeouts;
             r.status = cmd::status::ABORTED;
+            if (observer* o = m_bus.watcher()) o->command_done(op, r.status, true);
             return r;
         }
         m_bus.relax();
@@ -67,6 +70,7 @@ cmd_result command_channel::exec(cmd::opcode op, const void* in, uint32_t in_len
     r.status = static_cast<cmd::status>(mb[cmd::hdr::STATUS]);
     std::memcpy(&r.syndrome, mb + cmd::hdr::SYNDROME, 4);
     if (out != nullptr && out_len != 0) std::memcpy(out, mb + cmd::OUTPUT_OFFSET, out_len);
+    if (observer* o = m_bus.watcher()) o->command_done(op, r.status, false);
     return r;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "driver/observer.h"
 #include "driver/rings.h"
 
 namespace chio::drv {
@@ -43,6 +44,7 @@ cmd_result completion_queue::create(command_channel& c, unsigned log_size, uint3
     m_log_size = log_size;
     m_ci = 0;
     m_valid = true;
+    if (observer* o = m_bus.watcher()) o->cq_created(m_cqn, m_ring.bus, log_size);
     return r;
 }
 
@@ -50,16 +52,21 @@ cmd_result completion_queue::destroy(command_channel& c) {
     cmd::destroy_cq_in in{};
     in.cqn = m_cqn;
     const cmd_result r = c.exec(cmd::opcode::DESTROY_CQ, &in, cmd::DESTROY_CQ_IN_SIZE, nullptr, 0);
-    if (r.ok()) m_valid = false;
+    if (r.ok()) {
+        m_valid = false;
+        if (observer* o = m_bus.watcher()) o->cq_destroyed(m_cqn);
+    }
     return r;
 }
 
 int completion_queue::poll(spec::cqe* wc, int max) {
     if (m_error) {
         int n = 0;
+        observer* o = m_bus.watcher();
         for (; n < max && !m_soft.empty(); ++n) {
             wc[n] = m_soft.front();
             m_soft.pop_front();
+            if (o != nullptr) o->polled(wc[n], true);
         }
         return n;
     }
@@ -81,6 +88,11 @@ int completion_queue::poll(spec::cqe* wc, int max) {
             continue;
         }
         wc[n++] = c;
+    }
+    if (n > 0) {
+        if (observer* o = m_bus.watcher()) {
+            for (int i = 0; i < n; ++i) o->polled(wc[i], false);
+        }
     }
     if (m_ci != start) {
         // Free the consumed slots for the device.

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "driver/observer.h"
+
 namespace chio::drv {
 
 namespace cfg = spec::pci::cfg;
@@ -162,6 +164,7 @@ health device::check_health() {
 void device::declare_lost(health why) {
     if (m_lost) return;
     m_lost = true;
+    if (observer* o = m_bus.watcher()) o->device_lost();
     m_lost_reason = why;
     if (m_cmd) m_cmd->abort_all();
     // First stop reading the device's CQs, then flush: a CQE the device wrote but the
@@ -400,13 +403,20 @@ cmd_result device::reg_mr(uint32_t pdn, uint64_t iova, uint64_t length, uint64_t
         m_cmd->exec(cmd::opcode::REG_MR, &in, cmd::REG_MR_IN_SIZE, &out, cmd::REG_MR_OUT_SIZE);
     lkey = out.lkey;
     rkey = out.rkey;
+    if (r.ok()) {
+        if (observer* o = m_bus.watcher()) o->mr_registered(lkey, pa, length);
+    }
     return r;
 }
 
 cmd_result device::dereg_mr(uint32_t lkey) {
     cmd::dereg_mr_in in{};
     in.lkey = lkey;
-    return m_cmd->exec(cmd::opcode::DEREG_MR, &in, cmd::DEREG_MR_IN_SIZE, nullptr, 0);
+    const cmd_result r = m_cmd->exec(cmd::opcode::DEREG_MR, &in, cmd::DEREG_MR_IN_SIZE, nullptr, 0);
+    if (r.ok()) {
+        if (observer* o = m_bus.watcher()) o->mr_deregistered(lkey);
+    }
+    return r;
 }
 
 cmd_result device::create_ah(uint32_t pdn, uint64_t dest_mac, uint64_t gid_hi, uint64_t gid_lo,

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "driver/observer.h"
 #include "driver/rings.h"
 
 namespace chio::drv {
@@ -59,6 +60,9 @@ cmd_result queue_pair::create(command_channel& c, spec::qp_type type, uint32_t s
     m_valid = true;
     m_send_cqn = send_cqn;
     m_recv_cqn = recv_cqn;
+    if (observer* o = m_bus.watcher()) {
+        o->qp_created(m_qpn, type, send_cqn, recv_cqn, srqn, sq_log_size, rq_log_size);
+    }
     return r;
 }
 
@@ -97,6 +101,9 @@ cmd_result queue_pair::modify(command_channel& c, qp_state state, uint32_t attr_
         }
         m_state = state;
     }
+    if (r.ok()) {
+        if (observer* o = m_bus.watcher()) o->qp_modified(m_qpn, state, attr_mask, v);
+    }
     return r;
 }
 
@@ -110,7 +117,10 @@ cmd_result queue_pair::destroy(command_channel& c) {
     cmd::destroy_qp_in in{};
     in.qpn = m_qpn;
     const cmd_result r = c.exec(cmd::opcode::DESTROY_QP, &in, cmd::DESTROY_QP_IN_SIZE, nullptr, 0);
-    if (r.ok()) m_valid = false;
+    if (r.ok()) {
+        m_valid = false;
+        if (observer* o = m_bus.watcher()) o->qp_destroyed(m_qpn);
+    }
     return r;
 }
 
@@ -150,6 +160,7 @@ int queue_pair::post_send(const send_wr& wr, bool ring_doorbell) {
     }
     auto* ring = static_cast<spec::send_wqe*>(m_sq.cpu);
     std::memcpy(&ring[ring_slot(m_sq_pi, m_sq_log)], &w, sizeof(w));
+    if (observer* o = m_bus.watcher()) o->posted_send(m_qpn, m_sq_pi, w);
     ++m_sq_pi;
     if (ring_doorbell) ring_sq();
     return 0;
@@ -168,6 +179,7 @@ int queue_pair::post_recv(const recv_wr& wr) {
     }
     auto* ring = static_cast<spec::recv_wqe*>(m_rq.cpu);
     std::memcpy(&ring[ring_slot(m_rq_pi, m_rq_log)], &w, sizeof(w));
+    if (observer* o = m_bus.watcher()) o->posted_recv(m_qpn, m_rq_pi, w);
     ++m_rq_pi;
     ring_rq();
     return 0;

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "driver/observer.h"
 #include "driver/rings.h"
 
 namespace chio::drv {
@@ -43,6 +44,7 @@ cmd_result shared_receive_queue::create(command_channel& c, uint32_t pd, unsigne
     m_log = log_size;
     m_busy.assign(size_t{1} << log_size, 0);
     m_valid = true;
+    if (observer* o = m_bus.watcher()) o->srq_created(m_srqn, log_size);
     return r;
 }
 
@@ -67,6 +69,7 @@ int shared_receive_queue::post_recv(const recv_wr& wr) {
     }
     std::memcpy(&static_cast<spec::recv_wqe*>(m_ring.cpu)[slot], &w, sizeof(w));
     m_busy[slot] = 1;
+    if (observer* o = m_bus.watcher()) o->posted_srq_recv(m_srqn, m_pi, w);
     ++m_pi;
     static_cast<spec::db_record*>(m_dbrec.cpu)->rq_pi = m_pi;
     m_bus.barrier(barrier_kind::to_device);

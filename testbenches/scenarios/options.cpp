@@ -132,6 +132,7 @@ const char* options_help() {
            "  --stop-at T              stop the simulation at time T (chio-sim uses it to re-run\n"
            "                           a triggered trace's window)\n"
            "  --quiet                  print only errors\n"
+           "  --no-scoreboard          do not check the invariants (docs/scoreboard.md)\n"
            "Options (traffic):\n"
            "  --count N                messages (pingpong: round trips) (default 64)\n"
            "  --only NAME              faults: run only this fault's scenario (e.g. pcie.ur_read)\n"
@@ -181,6 +182,10 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
         }
         if (name == "--no-attacker") {
             o.attacker = false;
+            continue;
+        }
+        if (name == "--no-scoreboard") {
+            o.scoreboard = false;
             continue;
         }
         if (!has_value) {

@@ -41,6 +41,8 @@ struct sim_options {
     uint64_t phase_ns = 1'000'000;  // measured span of each phase
     // isolation: false runs the victim alone (the reference run).
     bool attacker = true;
+    // The invariant scoreboard on every host (docs/scoreboard.md); --no-scoreboard turns it off.
+    bool scoreboard = true;
     // Whether --size / --depth were given (qos picks its own defaults otherwise).
     bool size_given = false;
     bool depth_given = false;

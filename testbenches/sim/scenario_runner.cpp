@@ -70,6 +70,8 @@ int run_scenario(const sim_options& o) {
     tp.pcap = o.pcap;
     tp.link.loss = o.loss;
     tp.host.adapter.qe_kind = o.queue_engine;
+    tp.host.scoreboard = o.scoreboard;
+    tp.host.seed = o.seed;
     if (o.scenario == "qos") {
         // In loopback every frame crosses the host's PCIe link twice (payload read, then write),
         // so a Gen3 x16 link (113.7 Gb/s per direction) would be the bottleneck beside the
@@ -162,6 +164,21 @@ int run_scenario(const sim_options& o) {
         rec.fail(sim_ps(), "scenario check failed: " + res.error);
     }
     rec.end_of_simulation();
+    // The scoreboards' end-of-run checks, while the hosts still exist; this runner reports
+    // what they found (and fails the run), so the hosts need not report it again.
+    uint64_t sb_checks = 0, sb_violations = 0;
+    nlohmann::json sb_hosts = nlohmann::json::array();
+    for (unsigned i = 0; i < topo->size(); ++i) {
+        cosim::scoreboard& b = topo->host(i).board;
+        b.finish();
+        sb_checks += b.checks();
+        sb_violations += b.violation_count();
+        sb_hosts.push_back(nlohmann::json::parse(b.json()));
+        if (b.violation_count() != 0 && res.error.empty()) {
+            res.error = b.violations().front().to_string(o.seed);
+        }
+        b.acknowledge();
+    }
     if (!topo->close()) res.fail("writing the pcap failed");
     const unsigned hosts = topo->size();
     topo.reset();  // closes the RTL's VCD so it can be merged
@@ -171,7 +188,7 @@ int run_scenario(const sim_options& o) {
     const double wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     if (!sim_error.empty() && res.error.empty()) res.error = sim_error;
-    const bool ok = res.ok && sim_error.empty() && mismatches == 0;
+    const bool ok = res.ok && sim_error.empty() && mismatches == 0 && sb_violations == 0;
 
     j["scenario"] = o.scenario;
     j["seed"] = o.seed;
@@ -214,6 +231,10 @@ int run_scenario(const sim_options& o) {
                     {"msix", counters.msix},
                     {"dma_errors", counters.dma_errors}};
     if (o.scenario == "vms") j["virtualization"] = vms.to_json();
+    j["scoreboard"] = {{"enabled", o.scoreboard},
+                       {"checks", sb_checks},
+                       {"violations", sb_violations},
+                       {"hosts", sb_hosts}};
     if (!o.stats.empty()) {
         std::ofstream f(o.stats);
         if (!f) throw std::runtime_error("cannot write --stats file '" + o.stats + "'");
@@ -245,6 +266,13 @@ int run_scenario(const sim_options& o) {
         }
         for (const auto& [k, v] : res.figures) std::printf("  %-20s %.1f\n", k.c_str(), v);
         if (o.scenario == "vms") vms.print();
+        if (o.scoreboard) {
+            std::printf("  scoreboard: %llu checks, %llu violations\n",
+                        static_cast<unsigned long long>(sb_checks),
+                        static_cast<unsigned long long>(sb_violations));
+        } else {
+            std::printf("  scoreboard: off\n");
+        }
         if (tc.retransmits) {
             std::printf("  retransmits          %llu (%llu timeouts)\n",
                         static_cast<unsigned long long>(tc.retransmits),

@@ -6,8 +6,13 @@
 
 #include <systemc>
 
+#include "cosim/scoreboard.h"
+
 int sc_main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
+    // A platform's scoreboard (on by default) reports what it caught as a failure of the test
+    // that ran it, unless the test acknowledged the violations it provoked on purpose.
+    chio::cosim::scoreboard::set_violation_sink([](const std::string& s) { ADD_FAILURE() << s; });
     return RUN_ALL_TESTS();
 }
 

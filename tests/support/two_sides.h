@@ -258,6 +258,7 @@ inline std::unique_ptr<cosim::topology> run_two_sides(
     tp.seed = o.seed;
     tp.pcap = o.pcap;
     tp.host.adapter.qe_kind = o.qe;
+    tp.host.seed = o.seed;  // the scoreboard names it in every violation
     auto topo = std::make_unique<cosim::topology>(tp);
     if (before) before(*topo);
     auto t = std::make_shared<two_sides>();

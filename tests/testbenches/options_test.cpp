@@ -113,3 +113,18 @@ TEST(options, takes_the_virtualization_scenario_options_and_names_bad_values) {
 
 }  // namespace
 }  // namespace chio::tb
+
+namespace chio::tb {
+namespace {
+
+TEST(options, scoreboard_is_on_unless_no_scoreboard_is_given) {
+    sim_options on, off;
+    std::string err;
+    ASSERT_TRUE(parse_options({"loopback"}, on, err)) << err;
+    EXPECT_TRUE(on.scoreboard);
+    ASSERT_TRUE(parse_options({"loopback", "--no-scoreboard"}, off, err)) << err;
+    EXPECT_FALSE(off.scoreboard);
+}
+
+}  // namespace
+}  // namespace chio::tb
