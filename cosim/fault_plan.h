@@ -5,8 +5,12 @@
 // - A spec is `KIND[:key=value[,key=value...]]`. Keys: `after` (the fault hits the (after+1)-th
 //   matching event: the n-th DMA of that direction, the n-th MSI-X message; for the device and
 //   host faults, microseconds of simulated time after traffic starts), `count` (how many
-//   matching events it hits; 0 = every one from then on), `syndrome` (dev.fatal) and
-//   `delay_us` (msix.delay, pcie.timeout).
+//   matching events it hits; 0 = every one from then on), `syndrome` (dev.fatal),
+//   `delay_us` (msix.delay, pcie.timeout; link.down: how long the link stays down), `p` (a
+//   probability in [0, 1]: link.loss and link.corrupt, per frame and direction), `host` (which
+//   host of the topology, default 0) and `fn` (host.flr: which VF, 1..TotalVFs, default 1).
+// - load_fault_config() reads the "faults" array of a JSON file: each element is either such
+//   a spec string or an object {"kind": ..., key: value, ...} with the same keys.
 // - Bad text gets a one-line error naming the field and value; nothing is half-parsed.
 // - Plans are plain data; a run's seed picks `after` for scenarios that leave it open
 //   (fault_plan::randomize), so every run is reproducible from its seed.
@@ -42,7 +46,12 @@ struct fault_spec {
     uint32_t count = 1;
     uint32_t syndrome = 1;  // spec::syndrome::ENGINE_FATAL
     uint32_t delay_us = 50;
-    bool after_set = false;  // `after` given explicitly (randomize() leaves it alone)
+    double p = 0.01;         // link.loss / link.corrupt probability per frame
+    uint32_t host = 0;       // topology host the fault hits
+    uint32_t fn = 1;         // host.flr: the VF reset
+    bool after_set = false;  // `after` given explicitly (the seed picks it otherwise)
+    bool delay_set = false;  // `delay_us` given explicitly
+    bool p_set = false;      // `p` given explicitly
 };
 
 // The spelling used on the command line and in docs/faults.md ("pcie.ur_read", ...).
@@ -52,5 +61,9 @@ const std::vector<fault_kind>& all_fault_kinds();
 
 // Parses one spec; false with a one-line reason in err.
 bool parse_fault(const std::string& text, fault_spec& out, std::string& err);
+
+// Appends the specs of the "faults" array of the JSON file at `path` to `out`; false with a
+// one-line reason naming the file, the element and the field (nothing appended then).
+bool load_fault_config(const std::string& path, std::vector<fault_spec>& out, std::string& err);
 
 }  // namespace chio::cosim

@@ -74,7 +74,9 @@ int completion_queue::poll(spec::cqe* wc, int max) {
     const auto* ring = static_cast<const spec::cqe*>(m_ring.cpu);
     int n = 0;
     const uint32_t start = m_ci;
-    while (n < max) {
+    // At most one ring's worth of entries per call, dropped ones included: a device that keeps
+    // writing entries the driver rejects cannot hold the caller here for ever (catalogue I3, I4).
+    for (uint32_t budget = size(); n < max && budget != 0; --budget) {
         const spec::cqe* e = &ring[ring_slot(m_ci, m_log_size)];
         const auto* owner =
             reinterpret_cast<const volatile uint8_t*>(e) + offsetof(spec::cqe, owner);

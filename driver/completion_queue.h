@@ -4,7 +4,7 @@
 // `retire` callback (the device uses it to advance the owning QP's ring) and tells the device
 // the new consumer index with one doorbell per call. Ownership: one thread polls a CQ.
 // Entries whose fields are out of range for this driver are counted and dropped, never used to
-// index anything (catalogue I1).
+// index anything (catalogue I1). One poll() consumes at most one ring's worth of entries (I4).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
 #include "driver/device.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -21,6 +22,20 @@ std::string hex(uint64_t v) {
 }
 
 }  // namespace
+
+device_caps clamp_caps(const cmd::query_caps_out& c) {
+    namespace lim = spec::limits;
+    device_caps d;
+    d.max_qp = std::min(c.max_qp, lim::MAX_QP);
+    d.max_cq = std::min(c.max_cq, lim::MAX_CQ);
+    d.max_eq = std::min(c.max_eq, lim::MAX_EQ);
+    d.max_sge = std::min(c.max_sge, lim::MAX_SGE);
+    d.max_recv_sge = std::min(c.max_recv_sge, lim::MAX_RECV_SGE);
+    d.max_inline = std::min(c.max_inline, lim::MAX_INLINE);
+    d.max_wq_log_size = std::min(c.max_wq_log_size, lim::MAX_WQ_LOG_SIZE);
+    d.num_msix = std::min(c.num_msix, spec::pci::MSIX_VECTORS);
+    return d;
+}
 
 device::device(bus& b, const device_options& o) : m_bus(b), m_opt(o) {}
 
@@ -124,14 +139,9 @@ bool device::bring_up_control() {
     const cmd_result r =
         m_cmd->exec(cmd::opcode::QUERY_CAPS, nullptr, 0, &caps, cmd::QUERY_CAPS_OUT_SIZE);
     if (!r.ok()) return fail(std::string("QUERY_CAPS failed: ") + cmd::to_string(r.status));
-    m_caps.max_qp = caps.max_qp;
-    m_caps.max_cq = caps.max_cq;
-    m_caps.max_eq = caps.max_eq;
-    m_caps.max_sge = caps.max_sge;
-    m_caps.max_recv_sge = caps.max_recv_sge;
-    m_caps.max_inline = caps.max_inline;
-    m_caps.max_wq_log_size = caps.max_wq_log_size;
-    m_caps.num_msix = caps.num_msix;
+    const uint32_t fw_rev = m_caps.fw_rev;
+    m_caps = clamp_caps(caps);
+    m_caps.fw_rev = fw_rev;
     if (!setup_msix()) return false;
     m_async_eq = std::make_unique<event_queue>(m_bus, db_page(0));
     const cmd_result e = m_async_eq->create(*m_cmd, m_opt.async_eq_log_size, 0);
@@ -197,9 +207,20 @@ bool device::recover() {
     m_cq_events.clear();
     m_cmd_done.clear();
     m_async.clear();
-    if (!reset()) return false;
-    m_cmd->revive();
-    if (m_health) m_health->reset();
+    if (m_lost_reason == health::function_reset) {
+        // A function reset also returned config space to its reset state (BAR, COMMAND, MSI-X
+        // enable): bring the function up from enumeration, as a new driver would, with a new
+        // mailbox and monitor at the BAR it gets.
+        if (!enumerate()) return false;
+        m_cmd = std::make_unique<command_channel>(m_bus, m_bar0);
+        m_health =
+            std::make_unique<health_monitor>(m_bus, m_bar0, m_opt.health_monitor && !m_is_vf);
+        if (!reset()) return false;
+    } else {
+        if (!reset()) return false;
+        m_cmd->revive();
+        if (m_health) m_health->reset();
+    }
     if (!bring_up_control()) return false;
     m_lost = false;
     m_lost_reason = health::ok;

@@ -33,6 +33,11 @@ struct device_caps {
     uint32_t max_wq_log_size = 0, num_msix = 0;
 };
 
+// The capabilities a device reported, each clamped to what this driver was built for
+// (spec::limits): the driver sizes arrays and shifts by them, so a device-written value is never
+// used unchecked (catalogue I1, I2). QUERY_CAPS's output goes through it.
+device_caps clamp_caps(const spec::cmd::query_caps_out& c);
+
 struct device_options {
     bool command_events = false;  // complete commands by event (EQE + MSI-X) instead of polling
     unsigned async_eq_log_size = 6;

@@ -5,6 +5,7 @@
 namespace chio::drv {
 
 namespace reg = spec::bar0::reg;
+namespace cfg = spec::pci::cfg;
 
 const char* to_string(health h) {
     switch (h) {
@@ -20,6 +21,8 @@ const char* to_string(health h) {
             return "queue_error";
         case health::stalled:
             return "stalled";
+        case health::function_reset:
+            return "function_reset";
     }
     return "?";
 }
@@ -51,21 +54,29 @@ health health_monitor::poll() {
         m_syndrome = m_bus.mmio_read32(m_bar0 + reg::SYNDROME);
         return m_state = health::fatal;
     }
-    if (!m_heartbeat) return m_state;
     const uint64_t now = m_bus.now_ns();
     const uint64_t period_ns = uint64_t{spec::limits::HEALTH_PERIOD_US} * 1000;
     if (m_sampled && now - m_last_sample_ns < period_ns) return m_state;
-    const uint32_t count = m_bus.mmio_read32(m_bar0 + reg::HEALTH_COUNTER);
-    if (count == 0xFFFFFFFFu && m_bus.mmio_read32(m_bar0 + reg::DEV_STATUS) == 0xFFFFFFFFu) {
-        return m_state = health::removed;
+    // All ones is a failed config read (removal, decided by DEV_STATUS above), not a reset.
+    const uint32_t command = m_bus.cfg_read(cfg::COMMAND, 2);
+    if (command != 0xFFFFu && !cfg::COMMAND_BUS_MASTER.get(command)) {
+        return m_state = health::function_reset;
     }
-    if (m_sampled && count == m_last_count) {
-        if (++m_misses >= spec::limits::HEALTH_MAX_MISSES) return m_state = health::heartbeat_lost;
-    } else {
-        m_misses = 0;
+    if (m_heartbeat) {
+        const uint32_t count = m_bus.mmio_read32(m_bar0 + reg::HEALTH_COUNTER);
+        if (count == 0xFFFFFFFFu && m_bus.mmio_read32(m_bar0 + reg::DEV_STATUS) == 0xFFFFFFFFu) {
+            return m_state = health::removed;
+        }
+        if (m_sampled && count == m_last_count) {
+            if (++m_misses >= spec::limits::HEALTH_MAX_MISSES) {
+                return m_state = health::heartbeat_lost;
+            }
+        } else {
+            m_misses = 0;
+        }
+        m_last_count = count;
     }
     m_sampled = true;
-    m_last_count = count;
     m_last_sample_ns = now;
     return m_state;
 }

@@ -6,6 +6,10 @@
 // - fatal: DEV_STATUS.FATAL, with the SYNDROME word;
 // - heartbeat_lost: HEALTH_COUNTER did not move for spec::limits::HEALTH_MAX_MISSES samples
 //   taken at least HEALTH_PERIOD_US apart (mlx5: three misses of a 1 s poll);
+// - function_reset: config COMMAND.BUS_MASTER, which the driver sets at probe and never clears,
+//   reads 0: the function was reset behind the driver's back (a VF FLR by the host, catalogue
+//   H7; PCIe 6.6.2 returns the command register to its reset value). Sampled with the
+//   heartbeat, at most once per HEALTH_PERIOD_US, on the PF and on a VF;
 // - ok otherwise. Once not ok, the answer sticks until reset().
 // enable() sets DEV_CTRL.HEALTH_EN (the PF's; a VF's DEV_CTRL has no heartbeat, so a VF
 // watches only status and removal).
@@ -19,7 +23,7 @@ namespace chio::drv {
 
 // queue_error: the device reported a CQ it can no longer write (CQ_ERROR, catalogue G5);
 // stalled: outstanding work made no progress within the driver's liveness bound.
-enum class health { ok, fatal, heartbeat_lost, removed, queue_error, stalled };
+enum class health { ok, fatal, heartbeat_lost, removed, queue_error, stalled, function_reset };
 const char* to_string(health h);
 
 class health_monitor {

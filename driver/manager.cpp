@@ -49,7 +49,10 @@ cmd_result manager::enable_vfs(unsigned n) {
         const uint64_t mask = (uint64_t{b.cfg_read(SRIOV + sr::VF_BAR1, 4)} << 32) |
                               (b.cfg_read(SRIOV + sr::VF_BAR0, 4) & ~0xFull);
         const uint64_t size = ~mask + 1;
-        if (mask == 0 || (size & (size - 1)) != 0) {
+        // The VF BAR size and TotalVFs are device-written: a window past 2^48 bytes is refused
+        // before the doubling below could overflow and never end (catalogue I1).
+        constexpr uint64_t MAX_WINDOW = 1ull << 48;
+        if (mask == 0 || (size & (size - 1)) != 0 || size > MAX_WINDOW / total) {
             return log(what + " VF BAR mask " + hex(mask), {cmd::status::BAD_SYS_STATE, 0});
         }
         uint64_t window = size;

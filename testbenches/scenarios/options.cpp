@@ -136,6 +136,10 @@ const char* options_help() {
            "Options (traffic):\n"
            "  --count N                messages (pingpong: round trips) (default 64)\n"
            "  --only NAME              faults: run only this fault's scenario (e.g. pcie.ur_read)\n"
+           "  --fault KIND[:k=v,..]    inject a fault (repeatable; docs/faults.md): pcie.ur_read,\n"
+           "                           link.loss:p=0.01, link.down:after=50,delay_us=300, ...;\n"
+           "                           faults: run one scenario per --fault instead of the set\n"
+           "  --fault-config FILE      read more faults from the \"faults\" array of a JSON file\n"
            "  --size N                 bytes per message, 0..1048576 (default 4096; rdma: max)\n"
            "  --depth N                messages in flight, 1..1024 (default 16)\n"
            "  --hosts N                ud: hosts on the switch, 2..64 (default 3)\n"
@@ -262,6 +266,24 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
                 return false;
             }
             o.only = value;
+        } else if (name == "--fault") {
+            cosim::fault_spec f;
+            std::string why;
+            if (!cosim::parse_fault(value, f, why)) {
+                error = "option --fault: " + why;
+                return false;
+            }
+            o.faults.push_back(f);
+        } else if (name == "--fault-config") {
+            if (value.empty()) {
+                error = "option --fault-config: empty file name";
+                return false;
+            }
+            std::string why;
+            if (!cosim::load_fault_config(value, o.faults, why)) {
+                error = "option --fault-config: " + why;
+                return false;
+            }
         } else if (name == "--count") {
             if (!number(100000000)) return false;
             o.count = v;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cosim/fault_plan.h"
 #include "tlm-model/queue_engine/queue_engine.h"
 
 namespace chio::tb {
@@ -47,6 +48,9 @@ struct sim_options {
     bool size_given = false;
     bool depth_given = false;
     std::string only;  // faults: run only the scenario of this fault kind (e.g. pcie.ur_read)
+    // --fault KIND[:k=v,...] (repeatable) and the "faults" array of --fault-config FILE, in
+    // that order (docs/faults.md).
+    std::vector<cosim::fault_spec> faults;
 };
 
 // Parses argv (after the program name). On a bad argument returns false with a one-line error

@@ -11,15 +11,24 @@ namespace chio::tb {
 namespace {
 
 constexpr uint64_t TIMEOUT_NS = 100000000;  // 100 ms of simulated time per wait
+constexpr uint64_t HEALTH_WATCH_NS = 100'000;
 
 // One completion from `cq`: by polling, or by arming it and sleeping on its event.
 bool wait_cq(rc_endpoint& ep, drv::completion_queue& cq, spec::cqe& c, bool events) {
     drv::bus& b = ep.dev->io();
     const uint64_t deadline = b.now_ns() + TIMEOUT_NS;
+    // Past HEALTH_WATCH_NS a polling wait also watches the device once per health period, so
+    // a lost device (--fault) ends it at the verdict rather than at TIMEOUT_NS per message.
+    uint64_t next_health = b.now_ns() + HEALTH_WATCH_NS;
     for (;;) {
         if (cq.poll(&c, 1) == 1) return true;
-        if (b.now_ns() >= deadline) return false;
+        const uint64_t now = b.now_ns();
+        if (now >= deadline) return false;
         if (!events) {
+            if (now >= next_health) {
+                if (ep.dev->check_health() != drv::health::ok) return false;
+                next_health = now + uint64_t{spec::limits::HEALTH_PERIOD_US} * 1000;
+            }
             b.relax();
             continue;
         }

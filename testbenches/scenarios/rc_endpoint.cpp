@@ -6,6 +6,10 @@ namespace a = spec::qp_attr;
 namespace af = spec::access_flags;
 using spec::qp_state;
 
+namespace {
+constexpr uint64_t HEALTH_WATCH_NS = 100'000;  // see wait_completion()
+}  // namespace
+
 bool rc_endpoint::open(drv::bus& b, const rc_endpoint_options& o) {
     dev = std::make_unique<drv::device>(b);
     if (!dev->probe()) {
@@ -87,9 +91,18 @@ bool rc_endpoint::connect(rendezvous& rv, const std::string& peer, uint32_t my_p
 bool rc_endpoint::wait_completion(spec::cqe& out, uint64_t timeout_ns) {
     drv::bus& b = dev->io();
     const uint64_t deadline = b.now_ns() + timeout_ns;
+    // A wait past HEALTH_WATCH_NS also watches the device, once per health period (catalogue
+    // H1, H2, H6; --fault): a lost device completes nothing, so the wait ends at the verdict
+    // instead of at its bound. Shorter waits (the data path) are not slowed.
+    uint64_t next_health = b.now_ns() + HEALTH_WATCH_NS;
     for (;;) {
         if (scq->poll(&out, 1) == 1 || rcq->poll(&out, 1) == 1) return true;
-        if (b.now_ns() >= deadline) return false;
+        const uint64_t now = b.now_ns();
+        if (now >= deadline) return false;
+        if (now >= next_health) {
+            if (dev->check_health() != drv::health::ok) return false;
+            next_health = now + uint64_t{spec::limits::HEALTH_PERIOD_US} * 1000;
+        }
         b.relax();
     }
 }

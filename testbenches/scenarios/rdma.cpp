@@ -194,9 +194,22 @@ void responder(drv::bus& b, const sim_options& o, shared_state& sh, scenario_res
     sh.rv.barrier("connected", 2);
     uint64_t received = 0;
     std::vector<uint8_t> expect(SLOT);
+    // Once the requester is done, a SEND it counted may never arrive (an error completion or
+    // an injected fault ended it, --fault): wait for the rest at most IDLE_AFTER_DONE_NS of
+    // simulated time without a completion, so the scenario fails instead of hanging.
+    constexpr uint64_t IDLE_AFTER_DONE_NS = 1'000'000;
+    uint64_t last_seen_ns = b.now_ns();
     while (!sh.done || received < sh.sends_expected) {
         spec::cqe c{};
-        if (!ep.wait_completion(c, 1000)) continue;
+        if (!ep.wait_completion(c, 1000)) {
+            if (sh.done && b.now_ns() - last_seen_ns > IDLE_AFTER_DONE_NS) {
+                res.fail("host1: " + std::to_string(sh.sends_expected - received) +
+                         " SENDs never arrived");
+                break;
+            }
+            continue;
+        }
+        last_seen_ns = b.now_ns();
         if (c.wr_id >= posted || c.wr_id != received) {
             ++res.duplicated;
             continue;
@@ -233,7 +246,10 @@ void responder(drv::bus& b, const sim_options& o, shared_state& sh, scenario_res
 
 void start_rdma(cosim::topology& topo, const sim_options& o, scenario_result& res) {
     auto sh = std::make_shared<shared_state>();
-    topo.host(0).run_driver([sh, o, &res](drv::bus& b) { requester(b, o, *sh, res); });
+    topo.host(0).run_driver([sh, o, &res](drv::bus& b) {
+        requester(b, o, *sh, res);
+        sh->done = true;  // also after an early return: the responder's wait is then bounded
+    });
     topo.host(1).run_driver([sh, o, &res](drv::bus& b) { responder(b, o, *sh, res); });
 }
 

@@ -16,9 +16,9 @@ namespace {
 
 // Runs one scenario in a child process and reads its outcome back through a pipe. A child that
 // dies or says nothing is reported as a failed scenario, never as a pass.
-fault_outcome run_child(cosim::fault_kind k, const sim_options& o) {
+fault_outcome run_child(const fault_scenario& s, const sim_options& o) {
     fault_outcome r;
-    std::snprintf(r.name, sizeof(r.name), "%s", cosim::to_string(k));
+    std::snprintf(r.name, sizeof(r.name), "%s", s.name.c_str());
     int fd[2];
     if (pipe(fd) != 0) {
         std::snprintf(r.note, sizeof(r.note), "pipe failed");
@@ -28,7 +28,7 @@ fault_outcome run_child(cosim::fault_kind k, const sim_options& o) {
     const pid_t pid = fork();
     if (pid == 0) {
         close(fd[0]);
-        const fault_outcome out = run_fault_scenario(k, o);
+        const fault_outcome out = run_fault_scenario(s, o);
         const ssize_t n = write(fd[1], &out, sizeof(out));
         _exit(n == static_cast<ssize_t>(sizeof(out)) ? 0 : 1);
     }
@@ -51,30 +51,28 @@ fault_outcome run_child(cosim::fault_kind k, const sim_options& o) {
 }  // namespace
 
 int run_faults(const sim_options& o) {
-    std::vector<cosim::fault_kind> kinds;
-    for (cosim::fault_kind k : cosim::all_fault_kinds()) {
-        // Link faults and VF FLR are not in this scenario set yet (docs/faults.md).
-        if (k == cosim::fault_kind::link_loss || k == cosim::fault_kind::link_corrupt ||
-            k == cosim::fault_kind::link_down || k == cosim::fault_kind::host_flr) {
-            continue;
+    std::vector<fault_scenario> todo;
+    for (const fault_scenario& s : fault_scenarios(o)) {
+        // --only names a scenario (link.down_long) or a kind (link.down: both of its scenarios).
+        if (o.only.empty() || o.only == s.name || o.only == cosim::to_string(s.spec.kind)) {
+            todo.push_back(s);
         }
-        if (o.only.empty() || o.only == cosim::to_string(k)) kinds.push_back(k);
     }
-    if (kinds.empty()) {
+    if (todo.empty()) {
         std::fprintf(stderr, "chio-sim: --only '%s' names no fault scenario\n", o.only.c_str());
         return 2;
     }
     std::printf("chio-sim faults: seed %llu\n", static_cast<unsigned long long>(o.seed));
-    std::printf("%-14s %8s %8s %9s | %8s %6s %5s %4s  %s\n", "scenario", "injected", "detected",
+    std::printf("%-15s %8s %8s %9s | %8s %6s %5s %4s  %s\n", "scenario", "injected", "detected",
                 "recovered", "expected", "seen", "lost", "dup", "how");
     nlohmann::json scen = nlohmann::json::array();
     uint64_t exp = 0, seen = 0, lost = 0, dup = 0;
     bool all = true;
-    for (cosim::fault_kind k : kinds) {
-        const fault_outcome r = run_child(k, o);
+    for (const fault_scenario& s : todo) {
+        const fault_outcome r = run_child(s, o);
         const bool pass = fault_passed(r);
         all = all && pass;
-        std::printf("%-14s %8llu %8llu %9s | %8llu %6llu %5llu %4llu  %s%s\n", r.name,
+        std::printf("%-15s %8llu %8llu %9s | %8llu %6llu %5llu %4llu  %s%s\n", r.name,
                     static_cast<unsigned long long>(r.injected),
                     static_cast<unsigned long long>(r.detected),
                     r.recoverable ? (r.recovered ? "1" : "0") : "n/a",

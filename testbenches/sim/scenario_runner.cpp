@@ -9,6 +9,7 @@
 #include <systemc>
 
 #include "chio/spec/spec.h"
+#include "cosim/fault_schedule.h"
 #include "cosim/platform.h"
 #include "cosim/topology.h"
 #include "testbenches/scenarios/isolation.h"
@@ -24,6 +25,9 @@
 namespace chio::tb {
 
 namespace {
+
+// Simulated time a run with --fault may take (see run_scenario()).
+constexpr double FAULT_RUN_LIMIT_MS = 500.0;
 
 uint64_t sim_ps() {
     return static_cast<uint64_t>(sc_core::sc_time_stamp().value() /
@@ -87,6 +91,14 @@ int run_scenario(const sim_options& o) {
     rec.set_rtl_trace_options(traced);
     auto topo = std::make_unique<cosim::topology>(tp, traced);
     rec.attach(topo->host(0).adapter);
+    cosim::fault_schedule faults;
+    {
+        std::string err;
+        if (!faults.apply(*topo, o.faults, o.seed, err)) {
+            std::fprintf(stderr, "chio-sim: %s\n", err.c_str());
+            return 2;
+        }
+    }
 
     scenario_result res;
     vms_scenario vms;
@@ -114,6 +126,16 @@ int run_scenario(const sim_options& o) {
     try {
         if (o.stop_at_ps != UINT64_MAX) {
             sc_core::sc_start(sc_core::sc_time(static_cast<double>(o.stop_at_ps), sc_core::SC_PS));
+        } else if (!o.faults.empty()) {
+            // A scenario not written for faults can leave a driver waiting for a peer that gave
+            // up (a rendezvous after a failed bring-up) while the heartbeat keeps time moving:
+            // with --fault the run is bounded, and reaching the bound is a failure.
+            sc_core::sc_start(sc_core::sc_time(FAULT_RUN_LIMIT_MS, sc_core::SC_MS));
+            if (sc_core::sc_get_status() != sc_core::SC_STOPPED) {
+                res.fail("stopped at the --fault run limit of " +
+                         std::to_string(static_cast<int>(FAULT_RUN_LIMIT_MS)) +
+                         " ms of simulated time: a driver never finished");
+            }
         } else {
             sc_core::sc_start();
         }
@@ -181,6 +203,7 @@ int run_scenario(const sim_options& o) {
     }
     if (!topo->close()) res.fail("writing the pcap failed");
     const unsigned hosts = topo->size();
+    const std::vector<uint64_t> hits = faults.injected();  // reads the topology's counters
     topo.reset();  // closes the RTL's VCD so it can be merged
     nlohmann::json j;
     rec.finish(j);
@@ -235,6 +258,11 @@ int run_scenario(const sim_options& o) {
                        {"checks", sb_checks},
                        {"violations", sb_violations},
                        {"hosts", sb_hosts}};
+    nlohmann::json fj = nlohmann::json::array();
+    for (size_t i = 0; i < o.faults.size(); ++i) {
+        fj.push_back({{"kind", cosim::to_string(o.faults[i].kind)}, {"injected", hits.at(i)}});
+    }
+    j["faults_injected"] = fj;
     if (!o.stats.empty()) {
         std::ofstream f(o.stats);
         if (!f) throw std::runtime_error("cannot write --stats file '" + o.stats + "'");
@@ -277,6 +305,10 @@ int run_scenario(const sim_options& o) {
             std::printf("  retransmits          %llu (%llu timeouts)\n",
                         static_cast<unsigned long long>(tc.retransmits),
                         static_cast<unsigned long long>(tc.timeouts));
+        }
+        for (size_t i = 0; i < o.faults.size(); ++i) {
+            std::printf("  fault %-14s injected %llu\n", cosim::to_string(o.faults[i].kind),
+                        static_cast<unsigned long long>(hits.at(i)));
         }
         if (!o.pcap.empty()) std::printf("  pcap                 %s\n", o.pcap.c_str());
         if (!o.trace.empty()) {

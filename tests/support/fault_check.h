@@ -8,18 +8,14 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <string>
 
 #include "testbenches/scenarios/faults.h"
 
 namespace chio::test {
 
-// count: work requests of live traffic; it must outlast the fault's detection.
-inline void expect_fault_handled(cosim::fault_kind k, uint64_t seed, uint32_t count = 32) {
-    tb::sim_options o;
-    o.seed = seed;
-    o.count = count;
-    std::printf("fault %s seed %llu\n", cosim::to_string(k), static_cast<unsigned long long>(seed));
-    const tb::fault_outcome r = tb::run_fault_scenario(k, o);
+// Checks one outcome against those invariants.
+inline void expect_outcome_handled(const tb::fault_outcome& r) {
     std::printf("  %s\n", r.note);
     EXPECT_GT(r.injected, 0u);
     EXPECT_EQ(r.detected, 1u);
@@ -31,6 +27,20 @@ inline void expect_fault_handled(cosim::fault_kind k, uint64_t seed, uint32_t co
         EXPECT_EQ(r.recovered, 1u);
     }
     EXPECT_TRUE(tb::fault_passed(r));
+}
+
+// name: a default scenario of `chio sim faults` (a kind's name, or e.g. "link.down_long").
+// count: work requests of live traffic.
+inline void expect_fault_handled(const std::string& name, uint64_t seed, uint32_t count = 32) {
+    tb::sim_options o;
+    o.seed = seed;
+    o.count = count;
+    std::printf("fault %s seed %llu\n", name.c_str(), static_cast<unsigned long long>(seed));
+    expect_outcome_handled(tb::run_fault_scenario(name, o));
+}
+
+inline void expect_fault_handled(cosim::fault_kind k, uint64_t seed, uint32_t count = 32) {
+    expect_fault_handled(std::string(cosim::to_string(k)), seed, count);
 }
 
 }  // namespace chio::test

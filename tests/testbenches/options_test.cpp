@@ -111,6 +111,30 @@ TEST(options, takes_the_virtualization_scenario_options_and_names_bad_values) {
     }
 }
 
+TEST(options, takes_repeated_faults_in_order_and_names_a_bad_one) {
+    sim_options o;
+    std::string err;
+    ASSERT_TRUE(parse_options({"rdma", "--fault", "link.loss:p=0.02", "--fault=dev.fatal:after=30",
+                               "--fault", "host.flr:fn=2"},
+                              o, err))
+        << err;
+    ASSERT_EQ(o.faults.size(), 3u);
+    EXPECT_EQ(o.faults[0].kind, cosim::fault_kind::link_loss);
+    EXPECT_DOUBLE_EQ(o.faults[0].p, 0.02);
+    EXPECT_EQ(o.faults[1].kind, cosim::fault_kind::dev_fatal);
+    EXPECT_EQ(o.faults[1].after, 30u);
+    EXPECT_EQ(o.faults[2].fn, 2u);
+    sim_options bad;
+    EXPECT_FALSE(parse_options({"rdma", "--fault", "dev.fatal:after=x"}, bad, err));
+    EXPECT_NE(err.find("option --fault: fault dev.fatal: bad value in 'after=x'"),
+              std::string::npos)
+        << err;
+    sim_options bad_file;
+    EXPECT_FALSE(parse_options({"rdma", "--fault-config", "/nonexistent.json"}, bad_file, err));
+    EXPECT_NE(err.find("option --fault-config: /nonexistent.json: cannot read"), std::string::npos)
+        << err;
+}
+
 }  // namespace
 }  // namespace chio::tb
 
