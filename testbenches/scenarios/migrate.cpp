@@ -238,6 +238,16 @@ int migrate_run::finish() {
                        {"paused_ns", m_bus[g] ? m_bus[g]->paused_ns() : 0},
                        {"error", r.error}});
     }
+    // The transport's view: what the moves cost in retransmissions, and the duplicates the
+    // responders answered (requests given back at save time, resent from the new adapter).
+    uint64_t retransmits = 0, duplicates = 0;
+    for (unsigned h = 0; h < HOSTS; ++h) {
+        retransmits += m_topo->host(h).adapter.transport().retransmits;
+        duplicates += m_topo->host(h).adapter.transport().duplicates;
+    }
+    std::printf("  transport: %llu retransmissions, %llu duplicate requests answered\n",
+                static_cast<unsigned long long>(retransmits),
+                static_cast<unsigned long long>(duplicates));
     const bool pass = m_errors.empty() && lost == 0 && dup == 0 && mism == 0 && errs == 0 &&
                       expected == seen && m_phases.size() == 2;
     for (const std::string& e : m_errors) std::printf("  error: %s\n", e.c_str());
@@ -257,6 +267,7 @@ int migrate_run::finish() {
              {{"expected", expected}, {"seen", seen}, {"lost", lost}, {"duplicated", dup}}},
             {"data_mismatches", mism},
             {"bytes_verified", bytes},
+            {"transport", {{"retransmits", retransmits}, {"duplicates", duplicates}}},
             {"vms", vms},
             {"errors", m_errors},
             {"pass", pass}};
