@@ -148,7 +148,9 @@ private:
                            uint64_t first_page) override;
     // The function has work the device still owes it (DMA in flight, events, interrupts).
     bool busy(uint16_t fn) const;
+    // adapter_vf_capture.cpp: contexts <-> vf_state.
     vf_state capture(uint16_t fn);
+    vf_qp_rec capture_qp(uint32_t qpn);
     // Checks a decoded blob against the target function and the free slots; OK or the status.
     migr_result check_load(uint16_t fn, const vf_state& s) const;
     void apply(uint16_t fn, const vf_state& s);

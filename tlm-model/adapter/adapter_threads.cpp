@@ -138,6 +138,7 @@ void adapter::reset_thread() {
         m_cmds.clear();
         m_fatal = false;
         m_core.fatal = false;
+        for (uint16_t fn = 0; fn < m_fns.size(); ++fn) m_dirty.stop(fn);
         m_heartbeat_stopped = false;
         for (auto& f : m_fns) {
             // The register file returns to reset values except the mailbox address, which the
