@@ -240,10 +240,16 @@ int migrate_run::finish() {
     }
     // The transport's view: what the moves cost in retransmissions, and the duplicates the
     // responders answered (requests given back at save time, resent from the new adapter).
-    uint64_t retransmits = 0, duplicates = 0;
+    uint64_t retransmits = 0, duplicates = 0, qe_mismatches = 0;
     for (unsigned h = 0; h < HOSTS; ++h) {
         retransmits += m_topo->host(h).adapter.transport().retransmits;
         duplicates += m_topo->host(h).adapter.transport().duplicates;
+        // Under CHIO_QUEUE_ENGINE=lockstep the RTL must agree with the model throughout,
+        // replayed ring indices included.
+        qe_mismatches += m_topo->host(h).adapter.engine().mismatches();
+    }
+    if (qe_mismatches != 0) {
+        m_errors.push_back(std::to_string(qe_mismatches) + " queue-engine lockstep mismatches");
     }
     std::printf("  transport: %llu retransmissions, %llu duplicate requests answered\n",
                 static_cast<unsigned long long>(retransmits),
