@@ -15,9 +15,18 @@
 // - MSI-X: msi(n) and wait_interrupt(n) are the function's vector n (the interrupt controller is
 //   keyed by function and vector; no interrupt remapping, see cosim/iommu.h).
 // - Every method must be called from a SystemC thread process.
+// - Migration (cosim/migration.h, docs/migration.md) is the hypervisor's business, never the
+//   guest's: pause() stops the VM at its next bus access (the model's vCPU is the driver's
+//   thread, which only yields inside bus calls, so between two accesses it runs in zero time);
+//   move_to() makes the same guest bus reach a function on another host (as the destination's
+//   hypervisor maps the VF's BAR at the guest-physical address the guest already uses, and
+//   re-targets its interrupts); resume() lets the VM run again. The driver keeps every pointer
+//   and address it holds and notices nothing but the time it was paused.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <systemc>
 
 #include "cosim/sc_bus.h"
 #include "cosim/vm.h"
@@ -46,17 +55,36 @@ public:
     void barrier(drv::barrier_kind k) override;
     void relax() override;
     uint64_t now_ns() override;
-    drv::observer* watcher() override { return m_io.watcher(); }
+    drv::observer* watcher() override { return m_io->watcher(); }
 
     vm& guest() { return m_vm; }
     uint16_t fn() const { return m_fn; }
 
+    // Hypervisor controls (see the contract): fn stays the same on the destination, so the
+    // MSI-X data words the guest programmed stay valid. old_bar/new_bar: the VF's BAR0 on the
+    // source and the destination host.
+    void pause();
+    void resume();
+    bool paused() const { return m_paused; }
+    void move_to(root_complex& rc, host_memory& mem, interrupt_controller& irq, uint64_t old_bar,
+                 uint64_t new_bar);
+    // Simulated time the VM spent paused, in total.
+    uint64_t paused_ns() const { return m_paused_ns; }
+
 private:
     static sc_bus_params with_fn(sc_bus_params p, uint16_t fn);
+    // Waits while the VM is paused (each bus access starts here).
+    void gate();
+    uint64_t map(uint64_t addr) const;
 
     vm& m_vm;
     uint16_t m_fn;
-    sc_bus m_io;  // config, MMIO and interrupts: the same path as the host's bus
+    sc_bus_params m_params;
+    std::unique_ptr<sc_bus> m_io;  // config, MMIO and interrupts: the same path as the host's bus
+    bool m_paused = false;
+    uint64_t m_paused_at = 0, m_paused_ns = 0;
+    sc_core::sc_event m_resume_ev;
+    uint64_t m_old_bar = 0, m_new_bar = 0;  // MMIO redirect after a move (equal: none)
 };
 
 }  // namespace chio::cosim

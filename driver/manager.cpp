@@ -166,4 +166,64 @@ cmd_result manager::reset_vf(uint16_t fn) {
     return log("reset_vf fn=" + std::to_string(fn), r);
 }
 
+cmd_result manager::suspend_vf(uint16_t fn) {
+    cmd::suspend_vf_in in{};
+    in.fn = fn;
+    const cmd_result r =
+        m_pf.cmd().exec(cmd::opcode::SUSPEND_VF, &in, cmd::SUSPEND_VF_IN_SIZE, nullptr, 0);
+    return log("suspend_vf fn=" + std::to_string(fn), r);
+}
+
+cmd_result manager::save_vf(uint16_t fn, const dma_buffer& buf, uint32_t& size) {
+    cmd::save_vf_in in{};
+    in.fn = fn;
+    in.len = static_cast<uint32_t>(buf.size);
+    in.addr = buf.bus;
+    cmd::save_vf_out o{};
+    const cmd_result r =
+        m_pf.cmd().exec(cmd::opcode::SAVE_VF, &in, cmd::SAVE_VF_IN_SIZE, &o, cmd::SAVE_VF_OUT_SIZE);
+    size = o.size;
+    return log("save_vf fn=" + std::to_string(fn) + " size=" + std::to_string(o.size) +
+                   " qps=" + std::to_string(o.qps),
+               r);
+}
+
+cmd_result manager::load_vf(uint16_t fn, const dma_buffer& buf, uint32_t len) {
+    cmd::load_vf_in in{};
+    in.fn = fn;
+    in.len = len;
+    in.addr = buf.bus;
+    cmd::load_vf_out o{};
+    const cmd_result r =
+        m_pf.cmd().exec(cmd::opcode::LOAD_VF, &in, cmd::LOAD_VF_IN_SIZE, &o, cmd::LOAD_VF_OUT_SIZE);
+    return log("load_vf fn=" + std::to_string(fn) + " len=" + std::to_string(len) +
+                   " qps=" + std::to_string(o.qps) + " detail=" + std::to_string(o.size),
+               r);
+}
+
+cmd_result manager::resume_vf(uint16_t fn) {
+    cmd::resume_vf_in in{};
+    in.fn = fn;
+    const cmd_result r =
+        m_pf.cmd().exec(cmd::opcode::RESUME_VF, &in, cmd::RESUME_VF_IN_SIZE, nullptr, 0);
+    return log("resume_vf fn=" + std::to_string(fn), r);
+}
+
+cmd_result manager::read_dirty(uint16_t fn, const dma_buffer& buf, uint64_t first_page,
+                               uint32_t pages, uint32_t& dirty, uint32_t& outside) {
+    cmd::read_dirty_in in{};
+    in.fn = fn;
+    in.pages = pages;
+    in.addr = buf.bus;
+    in.first_page = first_page;
+    cmd::read_dirty_out o{};
+    const cmd_result r = m_pf.cmd().exec(cmd::opcode::READ_DIRTY, &in, cmd::READ_DIRTY_IN_SIZE, &o,
+                                         cmd::READ_DIRTY_OUT_SIZE);
+    dirty = o.dirty;
+    outside = o.outside;
+    return log("read_dirty fn=" + std::to_string(fn) + " pages=" + std::to_string(pages) +
+                   " dirty=" + std::to_string(o.dirty) + " outside=" + std::to_string(o.outside),
+               r);
+}
+
 }  // namespace chio::drv

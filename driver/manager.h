@@ -50,6 +50,19 @@ public:
     // Function level reset of VF fn; returns once the VF is quiesced and reset.
     cmd_result reset_vf(uint16_t fn);
 
+    // VF migration (docs/migration.md). suspend_vf returns once the VF is quiescent. save_vf
+    // writes the VF's state blob into `buf` (a PF DMA buffer); `size` is the blob's bytes (or,
+    // with SMALL_BUF, the bytes needed). load_vf reads a blob of `len` bytes from `buf` into VF
+    // fn, which stays suspended until resume_vf. read_dirty copies and clears the VF's log of
+    // pages the device wrote, as a bitmap of `pages` bits from `first_page` into `buf`; the first
+    // call starts the log.
+    cmd_result suspend_vf(uint16_t fn);
+    cmd_result save_vf(uint16_t fn, const dma_buffer& buf, uint32_t& size);
+    cmd_result load_vf(uint16_t fn, const dma_buffer& buf, uint32_t len);
+    cmd_result resume_vf(uint16_t fn);
+    cmd_result read_dirty(uint16_t fn, const dma_buffer& buf, uint64_t first_page, uint32_t pages,
+                          uint32_t& dirty, uint32_t& outside);
+
 private:
     cmd_result log(const std::string& what, const cmd_result& r);
 

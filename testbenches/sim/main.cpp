@@ -14,6 +14,7 @@
 #include <systemc>
 #include <vector>
 
+#include "testbenches/scenarios/migrate.h"
 #include "testbenches/scenarios/options.h"
 #include "testbenches/sim/faults_runner.h"
 #include "testbenches/sim/scenario_runner.h"
@@ -38,7 +39,10 @@ void usage() {
         "  isolation  a hostile VF attacks while a victim VF runs verified RDMA; every attack\n"
         "             refused and counted (--no-attacker: the victim alone)\n"
         "  faults     every fault scenario with live traffic (docs/faults.md): injected,\n"
-        "             detected, recovered, completions expected/seen/lost/duplicated\n\n%s",
+        "             detected, recovered, completions expected/seen/lost/duplicated\n"
+        "  migrate    VMs with live RC traffic (ping-pong, SEND stream); one VM moves with its\n"
+        "             VF to another host, then a failed adapter's VF is restored on a standby;\n"
+        "             downtime, bytes copied, completions expected/seen/lost/duplicated\n\n%s",
         chio::tb::options_help());
 }
 
@@ -64,13 +68,14 @@ int sc_main(int argc, char** argv) {
     }
     if (o.scenario != "loopback" && o.scenario != "pingpong" && o.scenario != "rdma" &&
         o.scenario != "ud" && o.scenario != "vms" && o.scenario != "qos" &&
-        o.scenario != "isolation" && o.scenario != "faults") {
+        o.scenario != "isolation" && o.scenario != "faults" && o.scenario != "migrate") {
         std::fprintf(stderr, "chio-sim: unknown scenario '%s' (see chio-sim --help)\n",
                      o.scenario.c_str());
         return 2;
     }
     try {
         if (o.scenario == "faults") return chio::tb::run_faults(o);
+        if (o.scenario == "migrate") return chio::tb::run_migrate(o);
         return chio::tb::run_scenario(o);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "chio-sim: %s\n", e.what());

@@ -20,7 +20,7 @@ adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
       mmio_socket("mmio_socket"),
       dma_socket("dma_socket"),
       m_p(p),
-      m_qe(make_queue_engine(p.qe_kind, p.qe_options)),
+      m_qe(std::make_unique<queue_mirror>(make_queue_engine(p.qe_kind, p.qe_options))),
       m_events(m_core, [this](spec::syndrome s) { enter_fatal(s); }),
       m_port(m_core.port),
       m_qp(m_core, m_events, m_port, p.timing),
@@ -28,6 +28,8 @@ adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
           m_qp.on_transition(qpn, from, to);
       }) {
     m_core.qe = m_qe.get();
+    m_mirror = static_cast<queue_mirror*>(m_qe.get());
+    m_core.migration = this;
     m_core.port = p.port;
     m_core.dma = this;
     m_core.on_qe_error = [this](const qe_err& e) { m_qp.on_qe_error(e); };
@@ -93,7 +95,9 @@ void adapter::wire_function(uint16_t fn) {
         // Commands are accepted only when READY and not fatal. A GO that arrives while the
         // previous command finishes (the driver saw its owner byte before the device retired it)
         // waits its turn; a storm of GOs is bounded.
-        if (!reg::CMD_DB_GO.get(bits) || !reg::DEV_STATUS_READY.get(st) || m_fatal ||
+        // After a fatal error the PF's mailbox is still read, for its crash-dump commands only
+        // (command_unit::crash_dump_op); a VF's is not.
+        if (!reg::CMD_DB_GO.get(bits) || !reg::DEV_STATUS_READY.get(st) || (m_fatal && fn != 0) ||
             m_fstate[fn].resetting) {
             return;
         }
@@ -124,6 +128,7 @@ void adapter::set_status_bit(const spec::field& f, bool v) {
 
 void adapter::enter_fatal(spec::syndrome s) {
     m_fatal = true;
+    m_core.fatal = true;
     m_fns[0]->regs.set(reg::SYNDROME, static_cast<uint32_t>(s));
     set_status_bit(reg::DEV_STATUS_FATAL, true);
 }

@@ -29,9 +29,12 @@
 
 #include "tlm-model/adapter/adapter_core.h"
 #include "tlm-model/adapter/command_unit.h"
+#include "tlm-model/adapter/dirty_log.h"
 #include "tlm-model/adapter/event_unit.h"
 #include "tlm-model/adapter/port.h"
 #include "tlm-model/adapter/qp_engine.h"
+#include "tlm-model/adapter/queue_mirror.h"
+#include "tlm-model/adapter/vf_state.h"
 #include "tlm-model/pcie/bar0_regs.h"
 #include "tlm-model/pcie/config_space.h"
 #include "tlm-model/pcie/msix.h"
@@ -52,7 +55,7 @@ struct adapter_params {
 using dma_probe =
     std::function<void(uint16_t fn, bool write, uint64_t addr, uint64_t len, bool ok)>;
 
-class adapter : public sc_core::sc_module, private dma_port {
+class adapter : public sc_core::sc_module, private dma_port, private vf_migration_port {
 public:
     tlm_utils::simple_target_socket<adapter> cfg_socket;
     tlm_utils::simple_target_socket<adapter> mmio_socket;
@@ -84,6 +87,11 @@ public:
         return fn < m_fstate.size() ? m_fstate[fn].refused : 0;
     }
     const transport_counters& transport() const { return m_qp.counters(); }
+    // VF migration (docs/migration.md): the function is suspended (SUSPEND_VF or LOAD_VF, until
+    // RESUME_VF).
+    bool suspended(uint16_t fn) const {
+        return fn < m_core.ctx.fns.size() && m_core.ctx.fns[fn].suspended;
+    }
 
 private:
     struct function {
@@ -130,12 +138,31 @@ private:
     // Blocks the calling thread until fn's reset has completed (RESET_VF).
     void reset_function_and_wait(uint16_t fn);
 
+    // adapter_migration.cpp: vf_migration_port (SUSPEND_VF, SAVE_VF, LOAD_VF, RESUME_VF,
+    // READ_DIRTY).
+    migr_result suspend_vf(uint16_t fn) override;
+    migr_result save_vf(uint16_t fn, uint64_t addr, uint32_t len) override;
+    migr_result load_vf(uint16_t fn, uint64_t addr, uint32_t len) override;
+    migr_result resume_vf(uint16_t fn) override;
+    migr_result read_dirty(uint16_t fn, uint64_t addr, uint32_t pages,
+                           uint64_t first_page) override;
+    // The function has work the device still owes it (DMA in flight, events, interrupts).
+    bool busy(uint16_t fn) const;
+    // adapter_vf_capture.cpp: contexts <-> vf_state.
+    vf_state capture(uint16_t fn);
+    vf_qp_rec capture_qp(uint32_t qpn);
+    // Checks a decoded blob against the target function and the free slots; OK or the status.
+    migr_result check_load(uint16_t fn, const vf_state& s) const;
+    void apply(uint16_t fn, const vf_state& s);
+    void apply_qp(uint16_t fn, const vf_qp_rec& r);
+
     void enter_fatal(spec::syndrome s);
     void set_status_bit(const spec::field& f, bool v);
     void wire_function(uint16_t fn);
 
     adapter_params m_p;
     std::unique_ptr<queue_engine> m_qe;
+    queue_mirror* m_mirror = nullptr;  // m_qe: the engine behind the mirror of its ring indices
     adapter_core m_core;
     event_unit m_events;
     port m_port;
@@ -163,6 +190,7 @@ private:
     };
     std::vector<function_state> m_fstate;
     std::deque<uint16_t> m_freset_queue;
+    dirty_log m_dirty{1 + spec::pci::TOTAL_VFS};
     sc_core::sc_event m_freset_ev;
     sc_core::sc_event m_freset_done_ev;
     sc_core::sc_event m_drain_ev;

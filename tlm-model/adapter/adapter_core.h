@@ -14,6 +14,7 @@
 #include "tlm-model/adapter/contexts.h"
 #include "tlm-model/adapter/dma_port.h"
 #include "tlm-model/adapter/qos_scheduler.h"
+#include "tlm-model/adapter/vf_migration_port.h"
 #include "tlm-model/queue_engine/queue_engine.h"
 
 namespace chio::model {
@@ -88,6 +89,9 @@ struct adapter_core {
     // Function level reset of a VF (the manager's RESET_VF); returns when the VF is quiesced
     // and reset. Must be called from a thread process.
     std::function<void(uint16_t fn)> reset_function;
+    // The VF migration engine (the adapter) and the fatal state, for the command unit.
+    vf_migration_port* migration = nullptr;
+    bool fatal = false;
 
     // Moves the queue engine's outputs into the queues above and wakes their consumers.
     void collect();

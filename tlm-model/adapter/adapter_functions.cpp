@@ -87,6 +87,9 @@ void adapter::function_reset_thread() {
         f.cfg.set_transactions_pending(false);
         m_cmd.destroy_function(fn);
         m_core.collect();
+        // A reset ends a suspension and the dirty-page log (docs/migration.md).
+        m_core.ctx.fns[fn].suspended = false;
+        m_dirty.stop(fn);
         f.msix.reset();
         f.regs.reset();
         sc_core::wait(sc_time(m_p.reset_ns, SC_NS));

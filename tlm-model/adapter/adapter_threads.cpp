@@ -42,6 +42,7 @@ bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t 
     p.clear_extension(&ext);
     const bool ok = p.is_response_ok();
     if (m_dma_probe) m_dma_probe(fn, is_write, addr, len, ok);
+    if (is_write && ok) m_dirty.mark(fn, addr, len);  // pre-copy migration (docs/migration.md)
     if (posted != nullptr) {
         *posted = delay;
     } else {
@@ -136,6 +137,8 @@ void adapter::reset_thread() {
         m_core.async_eqn.assign(m_core.async_eqn.size(), -1);
         m_cmds.clear();
         m_fatal = false;
+        m_core.fatal = false;
+        for (uint16_t fn = 0; fn < m_fns.size(); ++fn) m_dirty.stop(fn);
         m_heartbeat_stopped = false;
         for (auto& f : m_fns) {
             // The register file returns to reset values except the mailbox address, which the

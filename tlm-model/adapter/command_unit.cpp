@@ -49,6 +49,9 @@ void command_unit::execute(uint16_t fn, uint64_t addr) {
     const uint32_t token = load<uint32_t>(mb + cmd::hdr::TOKEN);
     const uint32_t in_len = load<uint32_t>(mb + cmd::hdr::IN_LEN);
     const uint32_t out_len = load<uint32_t>(mb + cmd::hdr::OUT_LEN);
+    // After a fatal error only the PF's crash-dump commands run; anything else is left
+    // unanswered, as before the mailbox was read (the driver's command timeout reports it).
+    if (m_core.fatal && (fn != 0 || !crash_dump_op(op))) return;
 
     uint8_t out[cmd::OUTPUT_SIZE] = {};
     result r;
@@ -149,6 +152,12 @@ command_unit::result command_unit::dispatch(uint16_t fn, cmd::opcode op, const u
             return reset_vf(in);
         case cmd::opcode::SET_ADDR:
             return set_addr(fn, in);
+        case cmd::opcode::SUSPEND_VF:
+        case cmd::opcode::SAVE_VF:
+        case cmd::opcode::LOAD_VF:
+        case cmd::opcode::RESUME_VF:
+        case cmd::opcode::READ_DIRTY:
+            return migration(op, in, out);
     }
     return {status::BAD_OP, 0};
 }

@@ -72,7 +72,14 @@ private:
     enum class res_kind { qp, cq, eq, mr, pd, srq, ah };
     bool within_quota(uint16_t fn, res_kind k) const;
     static bool manager_only(spec::cmd::opcode op);
+    // command_unit_migr.cpp: VF migration commands (docs/migration.md), and the ones a PF may
+    // still issue after a fatal error.
+    result migration(spec::cmd::opcode op, const uint8_t* in, uint8_t* out);
 
+public:
+    static bool crash_dump_op(spec::cmd::opcode op);
+
+private:
     adapter_core& m_core;
     qp_transition_fn m_on_transition;
 };

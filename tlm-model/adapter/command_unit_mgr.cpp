@@ -43,6 +43,11 @@ bool command_unit::manager_only(cmd::opcode op) {
         case cmd::opcode::SET_QP_QOS:
         case cmd::opcode::QUERY_VF_STATS:
         case cmd::opcode::RESET_VF:
+        case cmd::opcode::SUSPEND_VF:
+        case cmd::opcode::SAVE_VF:
+        case cmd::opcode::LOAD_VF:
+        case cmd::opcode::RESUME_VF:
+        case cmd::opcode::READ_DIRTY:
             return true;
         default:
             return false;

@@ -224,6 +224,12 @@ void qp_engine::rx_thread() {
         if (qpn >= spec::limits::MAX_QP) continue;  // no such QP: silently dropped
         // A packet for one function's address reaches only that function's QPs.
         if (!m_core.ingress_allowed(*p)) continue;
+        // A suspended function's state is being saved: nothing it receives may change it. The
+        // peer retransmits to wherever the function resumes (docs/migration.md).
+        if (frozen(qpn)) {
+            ++m_core.ctx.fns[m_core.ctx.qps[qpn].fn].rx_dropped;
+            continue;
+        }
         if (p->opcode == opcode::UD_SEND_ONLY || p->opcode == opcode::UD_SEND_ONLY_WITH_IMM) {
             on_ud(qpn, *p);
         } else if (is_response(p->opcode)) {
@@ -246,6 +252,10 @@ void qp_engine::timer_thread() {
             const bool ack = !r.outstanding.empty() && r.deadline != sc_core::SC_ZERO_TIME;
             if (!rnr && !ack) {
                 it = m_timed.erase(it);
+                continue;
+            }
+            if (frozen(*it)) {  // held while suspended; RESUME_VF wakes this thread
+                ++it;
                 continue;
             }
             const sc_core::sc_time t = rnr ? r.rnr_until : r.deadline;

@@ -166,6 +166,9 @@ struct function_ctx {
     // Statistics (per VF, as the manager reads them).
     uint64_t tx_packets = 0, tx_bytes = 0, rx_packets = 0, rx_bytes = 0;
     uint64_t tx_dropped = 0, rx_dropped = 0, errors = 0;
+    // SUSPEND_VF / LOAD_VF until RESUME_VF (docs/migration.md): its send queues are not served,
+    // its packets are dropped on arrival and its transport timers hold.
+    bool suspended = false;
 };
 
 // Work-queue and completion-ring ids in the queue engine (see queue_engine.h).

@@ -150,6 +150,9 @@ qos_pick qos_scheduler::pick(double now_ns) {
             continue;
         }
         ++i;
+        // A suspended function (SUSPEND_VF, docs/migration.md) keeps its queues listed but is
+        // not served; RESUME_VF wakes the send thread.
+        if (fn < m_ctx.fns.size() && m_ctx.fns[fn].suspended) continue;
         const double rate = fn_rate(fn);
         if (f.b.refill(rate, now_ns, m_p.burst_bytes) < 0.0) {
             note(ready_at(f.b.tokens, rate, now_ns));

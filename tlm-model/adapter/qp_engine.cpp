@@ -20,6 +20,11 @@ qp_ctx* qp_engine::live(uint32_t qpn) {
     return q != nullptr && q->state != qp_state::RESET ? q : nullptr;
 }
 
+bool qp_engine::frozen(uint32_t qpn) const {
+    const qp_ctx& q = m_core.ctx.qps[qpn];
+    return q.valid && q.fn < m_core.ctx.fns.size() && m_core.ctx.fns[q.fn].suspended;
+}
+
 uint32_t qp_engine::mtu_bytes(const qp_ctx& q) const {
     // Path MTU encoding: 256 B << (value - 1), capped by the port (IBA 9.8.1).
     const uint32_t path = q.attrs.path_mtu;

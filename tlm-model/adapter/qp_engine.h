@@ -82,6 +82,14 @@ public:
 
     const transport_counters& counters() const { return m_tc; }
 
+    // VF migration (adapter_migration.cpp, docs/migration.md): a QP's transport state, and the
+    // wake-up of the send and timer threads when a function resumes.
+    qp_transport& transport(uint32_t qpn) { return m_tp[qpn]; }
+    void resume() {
+        m_timer_ev.notify(sc_core::SC_ZERO_TIME);
+        m_core.work_ev.notify(sc_core::SC_ZERO_TIME);
+    }
+
 private:
     // requester.cpp: the fetch stage
     // Takes WQEs of the queue from the ring while its staging buffer has room.
@@ -144,6 +152,8 @@ private:
     void to_error(uint32_t qpn);
     void to_send_queue_error(uint32_t qpn);
     qp_ctx* live(uint32_t qpn);
+    // The QP's function is suspended (SUSPEND_VF): nothing of it moves.
+    bool frozen(uint32_t qpn) const;
     uint32_t mtu_bytes(const qp_ctx& q) const;
 
     adapter_core& m_core;

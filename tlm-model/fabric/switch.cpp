@@ -53,6 +53,12 @@ void eth_switch::port::receive(std::shared_ptr<const roce_packet> pkt) {
     sw->forward(index, std::move(pkt));
 }
 
+bool eth_switch::learn(const mac_address& mac, unsigned port) {
+    if (port >= m_ports.size() || !m_ports[port].wire) return false;
+    m_table[mac] = port;
+    return true;
+}
+
 void eth_switch::forward(unsigned in_port, std::shared_ptr<const roce_packet> pkt) {
     const auto hit = m_table.find(pkt->dst_mac);
     if (hit == m_table.end()) {

@@ -34,6 +34,11 @@ public:
     eth_attachment connect(unsigned port, eth_port_if& endpoint, const mac_address& mac,
                            const link_direction_config& cfg = {}, std::string* why = nullptr);
 
+    // Points `mac` at `port` (a MAC that moved, e.g. a VM's after migration: the management
+    // plane's update, as a gratuitous ARP would make a learning switch do). False for a port that
+    // is out of range or not connected.
+    bool learn(const mac_address& mac, unsigned port);
+
     unsigned num_ports() const { return static_cast<unsigned>(m_ports.size()); }
     // The link of a connected port; nullptr for an unconnected or out-of-range one.
     link* port_link(unsigned port) const;

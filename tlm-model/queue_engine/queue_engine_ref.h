@@ -75,7 +75,14 @@ public:
     uint64_t cycles() const override { return 0; }
     const char* kind() const override { return "model"; }
 
-private:
+    // The state of one queue, read only: the adapter's queue mirror (tlm-model/adapter/
+    // queue_mirror.h) runs a reference engine beside any implementation and reads a VF's ring
+    // indices from it when the VF's state is saved. nullptr for an id out of range.
+    struct wq_state;
+    struct cr_state;
+    const wq_state* wq(uint16_t wqid) const { return wqid < m_wq.size() ? &m_wq[wqid] : nullptr; }
+    const cr_state* cr(uint16_t crid) const { return crid < m_cr.size() ? &m_cr[crid] : nullptr; }
+
     struct wq_state {
         bool enable = false;
         bool sched = false;
@@ -99,6 +106,7 @@ private:
         bool armed_solicited = false;
     };
 
+private:
     void push_err(spec::qe::error code, bool is_cr, uint16_t id, uint8_t fn);
 
     std::vector<wq_state> m_wq;
