@@ -152,6 +152,7 @@ bool vm_migration::switch_over(const std::vector<uint8_t>& blob) {
     m_dst.pf->io().dma_free(buf);
     if (!l.ok()) return fail("load_vf: " + std::string(spec::cmd::to_string(l.status)));
     m_bus.move_to(dst.rc, dst.mem, dst.irq, vf_bar(*m_src.host), vf_bar(dst));
+    m_src.host->board.hand_over(m_fn, dst.board);
     if (m_switch) m_switch();
     if (!mgr.resume_vf(m_fn).ok()) return fail("resume_vf refused");
     return true;

@@ -145,6 +145,22 @@ void scoreboard::on_function_reset(uint16_t fn) {
     f.hit_hi = 0;
 }
 
+void scoreboard::hand_over(uint16_t fn, scoreboard& to) {
+    if (&to == this) return;
+    sb_function& src = m->fn(fn);
+    sb_function& dst = to.m->fn(fn);
+    // The view stays with its board: each board's observer reports into its own state.
+    dst.buffers = std::exchange(src.buffers, {});
+    dst.mrs = std::exchange(src.mrs, {});
+    dst.cqs = std::exchange(src.cqs, {});
+    dst.cq_rings = std::exchange(src.cq_rings, {});
+    dst.qps = std::exchange(src.qps, {});
+    dst.srqs = std::exchange(src.srqs, {});
+    dst.lost = std::exchange(src.lost, false);
+    src.hit_lo = dst.hit_lo = 1;
+    src.hit_hi = dst.hit_hi = 0;
+}
+
 drv::observer* scoreboard::driver_view(uint16_t fn) {
     sb_function& f = m->fn(fn);
     if (!f.view) f.view = std::make_unique<sb_view>(*m, fn);

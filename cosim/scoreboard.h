@@ -74,6 +74,10 @@ public:
     void on_dma_free(uint16_t fn, uint64_t addr);
     // Bus backends: function fn was reset (FLR): its queues' pending work is void.
     void on_function_reset(uint16_t fn);
+    // Migration: function fn now lives behind another host's root complex (its VF state was
+    // loaded there). What this board knows of it (regions, CQs, QPs and their pending work)
+    // moves to `to`, so exactly-once and DMA confinement are checked across the move.
+    void hand_over(uint16_t fn, scoreboard& to);
     // The observer a bus of function fn hands to its driver (owned here).
     drv::observer* driver_view(uint16_t fn);
 
