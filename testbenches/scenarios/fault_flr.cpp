@@ -120,14 +120,12 @@ void drive(drv::bus& pf_bus, cosim::platform& plat, const fault_scenario& s, con
 }  // namespace
 
 void run_flr_fault(const fault_scenario& s, const sim_options& o, fault_outcome& res) {
-    cosim::topology_params tp;
-    tp.kind = cosim::topology_kind::loopback;
-    tp.seed = o.seed;
-    tp.host.adapter.qe_kind = o.queue_engine;
-    auto topo = std::make_unique<cosim::topology>(tp);
+    auto topo =
+        std::make_unique<cosim::topology>(fault_topology(cosim::topology_kind::loopback, o));
     cosim::platform& plat = topo->host(0);
     plat.run_driver([&](drv::bus& b) { drive(b, plat, s, o, res); });
     sc_core::sc_start();
+    collect_scoreboards(*topo, o, res);
 }
 
 }  // namespace chio::tb::detail

@@ -176,13 +176,10 @@ void drive(drv::bus& b0, cosim::topology& topo, const fault_scenario& s, const s
 }  // namespace
 
 void run_link_fault(const fault_scenario& s, const sim_options& o, fault_outcome& res) {
-    cosim::topology_params tp;
-    tp.kind = cosim::topology_kind::pair;
-    tp.seed = o.seed;
-    tp.host.adapter.qe_kind = o.queue_engine;
-    auto topo = std::make_unique<cosim::topology>(tp);
+    auto topo = std::make_unique<cosim::topology>(fault_topology(cosim::topology_kind::pair, o));
     topo->host(0).run_driver([&](drv::bus& b) { drive(b, *topo, s, o, res); });
     sc_core::sc_start();
+    collect_scoreboards(*topo, o, res);
 }
 
 }  // namespace chio::tb::detail

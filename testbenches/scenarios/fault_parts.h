@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "cosim/topology.h"
 #include "testbenches/scenarios/fault_traffic.h"
 #include "testbenches/scenarios/faults.h"
 
@@ -27,6 +28,12 @@ void recovery_phase(traffic_end a, traffic_end b, const traffic_params& p, fault
                     std::string& how);
 // Waits (bounded, in the driver thread) until simulated time `until_ns`.
 void wait_until(drv::device& d, uint64_t until_ns);
+
+// The scenario's topology: the run's seed for the wire and for every host's scoreboard.
+cosim::topology_params fault_topology(cosim::topology_kind kind, const sim_options& o);
+// After sc_start: the scoreboards' end-of-run checks on every host, counted into the outcome
+// (fault_passed fails on any violation; this runner reports them, so the hosts need not).
+void collect_scoreboards(cosim::topology& topo, const sim_options& o, fault_outcome& r);
 
 void run_link_fault(const fault_scenario& s, const sim_options& o, fault_outcome& r);
 void run_flr_fault(const fault_scenario& s, const sim_options& o, fault_outcome& r);

@@ -17,6 +17,29 @@ void note(fault_outcome& r, const std::string& s) {
     std::snprintf(r.note, sizeof(r.note), "%s", s.c_str());
 }
 
+cosim::topology_params fault_topology(cosim::topology_kind kind, const sim_options& o) {
+    cosim::topology_params tp;
+    tp.kind = kind;
+    tp.seed = o.seed;
+    tp.host.seed = o.seed;
+    tp.host.adapter.qe_kind = o.queue_engine;
+    return tp;
+}
+
+void collect_scoreboards(cosim::topology& topo, const sim_options& o, fault_outcome& r) {
+    for (unsigned i = 0; i < topo.size(); ++i) {
+        cosim::scoreboard& b = topo.host(i).board;
+        b.finish();
+        r.checks += b.checks();
+        r.violations += b.violation_count();
+        if (b.violation_count() != 0 && r.violation[0] == '\0') {
+            std::snprintf(r.violation, sizeof(r.violation), "%s",
+                          b.violations().front().to_string(o.seed).c_str());
+        }
+        b.acknowledge();
+    }
+}
+
 uint64_t fault_messages(const sim_options& o) {
     return std::max<uint64_t>(16, std::min<uint64_t>(o.count, 256));
 }
@@ -225,14 +248,12 @@ fault_outcome run_fault_scenario(const fault_scenario& s, const sim_options& o) 
         detail::run_flr_fault(s, o, res);
         return res;
     }
-    cosim::topology_params tp;
-    tp.kind = cosim::topology_kind::loopback;
-    tp.seed = o.seed;
-    tp.host.adapter.qe_kind = o.queue_engine;
-    auto topo = std::make_unique<cosim::topology>(tp);
+    auto topo = std::make_unique<cosim::topology>(
+        detail::fault_topology(cosim::topology_kind::loopback, o));
     cosim::platform& plat = topo->host(0);
     plat.run_driver([&](drv::bus& b) { drive(b, plat, s, o, res); });
     sc_core::sc_start();
+    detail::collect_scoreboards(*topo, o, res);
     return res;
 }
 
@@ -252,7 +273,7 @@ fault_outcome run_fault_scenario(fault_kind k, const sim_options& o) {
 
 bool fault_passed(const fault_outcome& r) {
     return r.injected != 0 && r.detected != 0 && r.lost == 0 && r.duplicated == 0 &&
-           (r.recovered != 0 || !r.recoverable);
+           r.violations == 0 && (r.recovered != 0 || !r.recoverable);
 }
 
 }  // namespace chio::tb

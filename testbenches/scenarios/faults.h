@@ -27,6 +27,11 @@ struct fault_outcome {
     uint64_t duplicated = 0;
     bool recoverable = true;  // false: surprise removal (nothing left to recover)
     char note[160] = {};
+    // Invariant scoreboard (docs/scoreboard.md) of every host in the scenario: checks made,
+    // violations found, and the first violation in full (invariant, object, time, seed).
+    uint64_t checks = 0;
+    uint64_t violations = 0;
+    char violation[240] = {};
 };
 
 // One scenario: a name (what --only matches, and what the report prints) and the fault it

@@ -66,7 +66,7 @@ int run_faults(const sim_options& o) {
     std::printf("%-15s %8s %8s %9s | %8s %6s %5s %4s  %s\n", "scenario", "injected", "detected",
                 "recovered", "expected", "seen", "lost", "dup", "how");
     nlohmann::json scen = nlohmann::json::array();
-    uint64_t exp = 0, seen = 0, lost = 0, dup = 0;
+    uint64_t exp = 0, seen = 0, lost = 0, dup = 0, checks = 0, violations = 0;
     bool all = true;
     for (const fault_scenario& s : todo) {
         const fault_outcome r = run_child(s, o);
@@ -80,23 +80,35 @@ int run_faults(const sim_options& o) {
                     static_cast<unsigned long long>(r.seen),
                     static_cast<unsigned long long>(r.lost),
                     static_cast<unsigned long long>(r.duplicated), pass ? "" : "FAIL: ", r.note);
+        if (r.violations != 0) {
+            std::printf("%-15s scoreboard: %llu violations, first: %s\n", "",
+                        static_cast<unsigned long long>(r.violations), r.violation);
+        }
+        checks += r.checks;
+        violations += r.violations;
         exp += r.expected;
         seen += r.seen;
         lost += r.lost;
         dup += r.duplicated;
-        scen.push_back({{"name", r.name},
-                        {"injected", r.injected},
-                        {"detected", r.detected},
-                        {"recovered", r.recovered},
-                        {"recoverable", r.recoverable},
-                        {"passed", pass},
-                        {"note", r.note},
-                        {"completions",
-                         {{"expected", r.expected},
-                          {"seen", r.seen},
-                          {"lost", r.lost},
-                          {"duplicated", r.duplicated}}}});
+        scen.push_back(
+            {{"name", r.name},
+             {"injected", r.injected},
+             {"detected", r.detected},
+             {"recovered", r.recovered},
+             {"recoverable", r.recoverable},
+             {"passed", pass},
+             {"note", r.note},
+             {"completions",
+              {{"expected", r.expected},
+               {"seen", r.seen},
+               {"lost", r.lost},
+               {"duplicated", r.duplicated}}},
+             {"scoreboard",
+              {{"checks", r.checks}, {"violations", r.violations}, {"first", r.violation}}}});
     }
+    std::printf("scoreboard: %llu checks, %llu violations\n",
+                static_cast<unsigned long long>(checks),
+                static_cast<unsigned long long>(violations));
     std::printf("total: completions expected %llu seen %llu lost %llu duplicated %llu: %s\n",
                 static_cast<unsigned long long>(exp), static_cast<unsigned long long>(seen),
                 static_cast<unsigned long long>(lost), static_cast<unsigned long long>(dup),
@@ -106,7 +118,8 @@ int run_faults(const sim_options& o) {
         j["seed"] = o.seed;
         j["faults"] = {{"scenarios", scen},
                        {"completions",
-                        {{"expected", exp}, {"seen", seen}, {"lost", lost}, {"duplicated", dup}}}};
+                        {{"expected", exp}, {"seen", seen}, {"lost", lost}, {"duplicated", dup}}},
+                       {"scoreboard", {{"checks", checks}, {"violations", violations}}}};
         std::ofstream f(o.stats);
         f << j.dump(2) << "\n";
         if (!f) {

@@ -1,7 +1,7 @@
 // The check every fault test makes (tests/cosim/fault_*_test.cpp): run one fault scenario (one
 // elaboration per process, so one per TEST) and expect the invariants every fault must keep —
 // injected and detected, zero lost and zero duplicated completions, and recovery where the
-// device is still there.
+// device is still there, and a scoreboard that checked and found nothing.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -23,6 +23,8 @@ inline void expect_outcome_handled(const tb::fault_outcome& r) {
     EXPECT_EQ(r.seen, r.expected);
     EXPECT_EQ(r.lost, 0u);
     EXPECT_EQ(r.duplicated, 0u);
+    EXPECT_GT(r.checks, 0u);
+    EXPECT_EQ(r.violations, 0u) << r.violation;
     if (r.recoverable) {
         EXPECT_EQ(r.recovered, 1u);
     }

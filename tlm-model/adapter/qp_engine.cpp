@@ -173,6 +173,11 @@ void qp_engine::complete_front(uint32_t qpn, cqe_status st) {
     if (r.outstanding.empty()) r.unsent.clear();
     if (wr.kind == wr_kind::read || wr.kind == wr_kind::atomic) --r.rd_atomic;
     complete(qpn, wr.index, wr.wqe, st, wr.length);
+    if (r.error_wait && r.outstanding.empty()) {
+        // The locally failed WQE behind them may complete now (error_wait).
+        m_core.sched.activate(qpn);
+        m_core.work_ev.notify(sc_core::SC_ZERO_TIME);
+    }
 }
 
 void qp_engine::send_thread() {
@@ -246,6 +251,13 @@ bool qp_engine::serve(uint32_t qpn) {
         }
         r.stalled = false;
     }
+    if (r.error_wait) {
+        if (!r.outstanding.empty() && q->state == qp_state::RTS) {
+            m_core.sched.consume(qpn);
+            return false;
+        }
+        r.error_wait = false;
+    }
     if (r.staged.empty()) {
         if (q->state == qp_state::RTS) {
             prefetch(qpn);
@@ -291,6 +303,7 @@ void qp_engine::flush(uint32_t qpn) {
     // Then the WQEs the fetch stage took from the ring, in order (their private copies carry
     // the wr_id).
     r.stalled = false;
+    r.error_wait = false;
     while (!r.staged.empty()) {
         if (live(qpn) == nullptr) return;
         const staged_wqe e = std::move(r.staged.front());

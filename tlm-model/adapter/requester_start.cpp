@@ -69,7 +69,14 @@ void qp_engine::start_staged(uint32_t qpn) {
         if (r.error_decided) err = cqe_status::WR_FLUSH_ERR;
         if (live(qpn) != nullptr) complete(qpn, e.index, e.wqe, err, 0);
     };
+    // A local error waits for the WQEs still in flight ahead of it (see error_wait).
+    auto wait_for_earlier = [&]() {
+        if (r.outstanding.empty() || q->state != qp_state::RTS) return false;
+        r.error_wait = true;
+        return true;
+    };
     if (r.staged.front().st != cqe_status::SUCCESS) {
+        if (wait_for_earlier()) return;
         const staged_wqe e = pop();
         fail(e, e.st);
         return;
@@ -102,6 +109,10 @@ void qp_engine::start_staged(uint32_t qpn) {
             return;
         }
         if (st != cqe_status::SUCCESS) {
+            if (wait_for_earlier()) {
+                r.staged.front().st = st;  // decided; completed when the earlier WQEs are done
+                return;
+            }
             const staged_wqe e = pop();
             fail(e, st);
             return;

@@ -86,6 +86,11 @@ struct requester_state {
     // ERR right after: a later WQE failing meanwhile is flushed, not completed with its own
     // status (error implies state: after the first error every later WQE flushes).
     bool error_decided = false;
+    // The WQE at the head of `staged` failed locally while earlier WQEs still wait for their
+    // acknowledgement: it waits for them, so its error CQE follows their completions and the
+    // flushes come last (catalogue (b) invariant 2; the completer re-activates the queue when
+    // `outstanding` empties, and a retry or peer error flushes it instead).
+    bool error_wait = false;
 };
 
 // An incoming multi-packet message being received.
