@@ -287,8 +287,14 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
 // End of run (b15): every send WR within its QP's retry bound, every WR of a QP in error
 // flushed, judged against sim time.
 void scoreboard::state::liveness(uint64_t now) {
-    for (auto& [fnum, f] : fns) {
-        for (auto& [qpn, qp] : f.qps) {
+    // Named references, not structured bindings: the lambda below captures them, which C++17
+    // does not allow for bindings (clang rejects it; the sanitizer build is clang).
+    for (auto& fe : fns) {
+        const auto& fnum = fe.first;
+        auto& f = fe.second;
+        for (auto& qe : f.qps) {
+            const auto& qpn = qe.first;
+            auto& qp = qe.second;
             if (qp.void_ || qp.state == spec::qp_state::RESET) continue;
             if (qp_alive && !qp_alive(fnum, qpn)) continue;
             const bool in_err = qp.err || qp.state == spec::qp_state::ERR;

@@ -65,8 +65,7 @@ bool write_all(int fd, const void* p, size_t n) {
 
 void verbs_service::request_stop() { g_stop = 1; }
 
-verbs_service::verbs_service(cosim::topology& topo, const service_options& o)
-    : m_topo(topo), m_opt(o) {
+verbs_service::verbs_service(cosim::topology& topo, const service_options& o) : m_opt(o) {
     for (unsigned i = 0; i < topo.size(); ++i) {
         m_hosts.push_back(std::make_unique<host_worker>(i, topo.host(i)));
     }

@@ -63,7 +63,6 @@ private:
     bool resolve(const verbs::gid& g, uint64_t& mac) const;
     void progress(bool force);
 
-    cosim::topology& m_topo;
     service_options m_opt;
     std::vector<std::unique_ptr<host_worker>> m_hosts;
     std::map<int, client> m_clients;
