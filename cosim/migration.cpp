@@ -123,7 +123,8 @@ bool vm_migration::stop_and_copy(std::vector<uint8_t>& blob) {
     const uint64_t t0 = now_ns();
     note("vm paused");
     drv::manager& src = *m_src.mgr;
-    if (!src.suspend_vf(m_fn).ok()) return fail("suspend_vf refused");
+    const drv::cmd_result su = src.suspend_vf(m_fn);
+    if (!su.ok()) return fail("suspend_vf: " + std::string(spec::cmd::to_string(su.status)));
     drv::dma_buffer buf = m_src.pf->io().dma_alloc(BLOB_BUF, 4096);
     uint32_t size = 0;
     const drv::cmd_result s = src.save_vf(m_fn, buf, size);
