@@ -28,6 +28,10 @@ void judge_vm(const vm_outcome& v, bool unrecoverable, std::vector<std::string>&
     const bool may_error = unrecoverable && (v.removed || v.peer_of_removed);
     // The first error completion sets the error, so a VM that may not see one fails here.
     if (!r.error.empty() && !(may_error && r.error_is_completion)) errors.push_back(r.error);
+    // Only the removed VM's peer may have lost its client; anyone else's went silent wrongly.
+    if (r.client_gone && !(unrecoverable && v.peer_of_removed)) {
+        errors.push_back(v.name + ": its client went silent before its last message");
+    }
     if (!v.removed) return;
     if (r.flushed == 0) {
         errors.push_back(v.name +

@@ -14,7 +14,7 @@
 //   outstanding work completed with an error, all of it flushed (WR_FLUSH_ERR) and at least one
 //   WR (a ping client always has its reply's receive outstanding); its peer may see errors
 //   too (its replies to a VF that is gone run out of retries) and may end because its client
-//   went silent. Any other VM's error fails the run.
+//   went silent. Any other VM's error, or client gone silent, fails the run.
 #pragma once
 
 #include <string>

@@ -136,6 +136,12 @@ TEST(migration_unrecoverable, verdict_fails_errors_outside_the_removed_vm) {
     bw.r.error = "bw (stream sender): error completion (WR_FLUSH_ERR)";
     bw.r.error_is_completion = true;
     EXPECT_FALSE(judge_migrate(phases(false, true), {removed_vm(2, 0), bw}, true, {}).pass);
+    // A receiver whose client went silent passes only as the removed VM's peer.
+    vm_outcome peer = healthy_vm("pp-peer");
+    peer.r.client_gone = true;
+    EXPECT_FALSE(judge_migrate(phases(false, true), {removed_vm(2, 0), peer}, true, {}).pass);
+    peer.peer_of_removed = true;
+    EXPECT_TRUE(judge_migrate(phases(false, true), {removed_vm(2, 0), peer}, true, {}).pass);
     // A normal run allows no error completion at all.
     EXPECT_FALSE(judge_migrate(phases(true, false), {bw}, false, {}).pass);
     EXPECT_TRUE(judge_migrate(phases(true, false), {healthy_vm("bw")}, false, {}).pass);
