@@ -12,6 +12,8 @@ constexpr uint64_t VF_BAR_BYTES = uint64_t{1} << spec::pci::BAR0_SIZE_LOG2;
 // A wait for an interrupt is taken in slices so that a VM moved meanwhile waits on its new
 // host's interrupt controller (a real vCPU blocked in HLT is simply rescheduled there).
 constexpr uint64_t IRQ_SLICE_NS = 10'000;
+// What a read of a removed function returns: all ones, of the access's width.
+uint32_t all_ones(unsigned size) { return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1; }
 }  // namespace
 
 sc_bus_params guest_bus::with_fn(sc_bus_params p, uint16_t fn) {
@@ -60,36 +62,43 @@ void guest_bus::move_to(root_complex& rc, host_memory& mem, interrupt_controller
 
 uint32_t guest_bus::cfg_read(uint32_t offset, unsigned size) {
     gate();
+    if (m_removed) return all_ones(size);
     return m_io->cfg_read(offset, size);
 }
 
 void guest_bus::cfg_write(uint32_t offset, uint32_t value, unsigned size) {
     gate();
+    if (m_removed) return;
     m_io->cfg_write(offset, value, size);
 }
 
 uint32_t guest_bus::mmio_read32(uint64_t addr) {
     gate();
+    if (m_removed) return 0xFFFFFFFFu;
     return m_io->mmio_read32(map(addr));
 }
 
 uint64_t guest_bus::mmio_read64(uint64_t addr) {
     gate();
+    if (m_removed) return ~uint64_t{0};
     return m_io->mmio_read64(map(addr));
 }
 
 void guest_bus::mmio_write32(uint64_t addr, uint32_t value) {
     gate();
+    if (m_removed) return;
     m_io->mmio_write32(map(addr), value);
 }
 
 void guest_bus::mmio_write64(uint64_t addr, uint64_t value) {
     gate();
+    if (m_removed) return;
     m_io->mmio_write64(map(addr), value);
 }
 
 void guest_bus::mmio_write_block(uint64_t addr, const void* data, size_t len) {
     gate();
+    if (m_removed) return;
     m_io->mmio_write_block(map(addr), data, len);
 }
 
@@ -122,6 +131,12 @@ bool guest_bus::wait_interrupt(unsigned n, uint64_t timeout_ns) {
     gate();
     const uint64_t end = now_ns() + timeout_ns;
     for (uint64_t now = now_ns();; now = now_ns()) {
+        // A removed function raises no interrupt: the wait runs out its time, as on a real host.
+        if (m_removed) {
+            sc_core::wait(
+                sc_core::sc_time(static_cast<double>(end - std::min(end, now)), sc_core::SC_NS));
+            return false;
+        }
         if (m_io->wait_interrupt(n, std::min(IRQ_SLICE_NS, end - std::min(end, now)))) return true;
         if (now_ns() >= end) return false;
         gate();

@@ -22,6 +22,14 @@
 //   hypervisor maps the VF's BAR at the guest-physical address the guest already uses, and
 //   re-targets its interrupts); resume() lets the VM run again. The driver keeps every pointer
 //   and address it holds and notices nothing but the time it was paused.
+// - remove() is the hypervisor's surprise hot-removal of the function from the VM, for a VF that
+//   could not be restored anywhere (docs/migration.md, "What could not be recovered"): from then
+//   on config and MMIO reads return all ones and writes are dropped, as a root port answers for
+//   a removed device (PCIe 2.3.2: a UR completion, which the root port turns into all ones), and
+//   no interrupt reaches the guest. The guest's unchanged driver finds the all-ones status on its
+//   next health check and takes its ordinary removal path (docs/faults.md, host.removal). The
+//   caller also detaches the function from the VM's IOMMU domain, so none of its DMA reaches the
+//   VM. There is no re-insertion.
 #pragma once
 
 #include <cstdint>
@@ -70,6 +78,8 @@ public:
                  uint64_t new_bar);
     // Simulated time the VM spent paused, in total.
     uint64_t paused_ns() const { return m_paused_ns; }
+    void remove() { m_removed = true; }
+    bool removed() const { return m_removed; }
 
 private:
     static sc_bus_params with_fn(sc_bus_params p, uint16_t fn);
@@ -82,6 +92,7 @@ private:
     sc_bus_params m_params;
     std::unique_ptr<sc_bus> m_io;  // config, MMIO and interrupts: the same path as the host's bus
     bool m_paused = false;
+    bool m_removed = false;  // hot-removed by the hypervisor (see the contract)
     uint64_t m_paused_at = 0, m_paused_ns = 0;
     sc_core::sc_event m_resume_ev;
     uint64_t m_old_bar = 0, m_new_bar = 0;  // MMIO redirect after a move (equal: none)

@@ -105,8 +105,9 @@ bool hypervisor::destroy_vm(const std::string& name, std::string& err) {
     for (uint16_t fn : fns) unassign(fn, err);
     m_host.iommu.destroy_domain(g.domain());
     for (const vm_chunk& c : g.chunks()) m_host.mem.free(c.hpa);
-    m_vms.erase(it);
+    // Logged before the erase: `name` may be the VM's own name (vm::name()), gone after it.
     note("destroyed vm " + name);
+    m_vms.erase(it);
     return true;
 }
 

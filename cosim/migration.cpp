@@ -33,10 +33,38 @@ bool vm_migration::fail(const std::string& why) {
     m_r.ok = false;
     m_r.error = m_guest.name() + ": " + why;
     note("failed: " + why);
-    // The VM never stays paused: with its VF not moved it runs on where it was.
-    if (!m_o.source_failed && m_src.host->adapter.suspended(m_fn)) m_src.mgr->resume_vf(m_fn);
+    // The VM never stays paused. A planned move that failed leaves it running on its VF where it
+    // was; a replacement that failed leaves it nothing to run on, so its VF is removed.
+    if (m_o.source_failed) {
+        hot_remove();
+    } else if (m_src.host->adapter.suspended(m_fn)) {
+        m_src.mgr->resume_vf(m_fn);
+    }
     m_bus.resume();
     return false;
+}
+
+void vm_migration::hot_remove() {
+    std::string err;
+    // Removed before the VM runs again: its first access after the pause already finds the
+    // function gone (all ones), never a half-moved one.
+    m_bus.remove();
+    // The dead function's DMA must not reach the VM: out of the VM's IOMMU domain on the
+    // source, and on the destination if it got that far (there its VF is reset too, so
+    // whatever it loaded stops).
+    if (m_src.hv->owner_of(m_fn) == &m_guest) m_src.hv->unassign(m_fn, err);
+    if (m_copy != nullptr) {
+        if (m_dst.hv->owner_of(m_fn) == m_copy) {
+            m_dst.hv->unassign(m_fn, err);
+            m_dst.mgr->reset_vf(m_fn);
+        }
+        m_dst.hv->destroy_vm(m_copy->name(), err);
+        m_copy = nullptr;
+    }
+    m_r.hot_removed = true;
+    note("VF " + std::to_string(m_fn) +
+         " hot-removed from the VM: the guest's driver completes its outstanding work with an "
+         "error");
 }
 
 void vm_migration::note(const std::string& line) { m_r.log.push_back(line); }
@@ -95,7 +123,8 @@ bool vm_migration::stop_and_copy(std::vector<uint8_t>& blob) {
     const uint64_t t0 = now_ns();
     note("vm paused");
     drv::manager& src = *m_src.mgr;
-    if (!src.suspend_vf(m_fn).ok()) return fail("suspend_vf refused");
+    const drv::cmd_result su = src.suspend_vf(m_fn);
+    if (!su.ok()) return fail("suspend_vf: " + std::string(spec::cmd::to_string(su.status)));
     drv::dma_buffer buf = m_src.pf->io().dma_alloc(BLOB_BUF, 4096);
     uint32_t size = 0;
     const drv::cmd_result s = src.save_vf(m_fn, buf, size);
@@ -148,6 +177,11 @@ bool vm_migration::switch_over(const std::vector<uint8_t>& blob) {
     }
     drv::dma_buffer buf = m_dst.pf->io().dma_alloc(std::max(blob.size(), size_t{4096}), 4096);
     std::memcpy(buf.cpu, blob.data(), blob.size());
+    if (m_o.corrupt_blob && !blob.empty()) {
+        static_cast<uint8_t*>(buf.cpu)[blob.size() / 2] ^= 1;
+        note("fault: one bit of the blob flipped in transit (byte " +
+             std::to_string(blob.size() / 2) + ")");
+    }
     const drv::cmd_result l = mgr.load_vf(m_fn, buf, static_cast<uint32_t>(blob.size()));
     m_dst.pf->io().dma_free(buf);
     if (!l.ok()) return fail("load_vf: " + std::string(spec::cmd::to_string(l.status)));

@@ -19,6 +19,13 @@
 //      learns the MAC's new port (switch_fabric); RESUME_VF, and the VM runs again;
 //   5. the source VF is reset (RESET_VF; skipped when the source adapter has failed: it no
 //      longer executes commands) and unassigned.
+// A planned move that fails leaves the VM running where it was (its VF resumed). A replacement
+// (source_failed) that fails — the failed adapter's state cannot be read (surprise removal: the
+// crash-dump commands go unanswered), or the destination refuses the blob — cannot leave the
+// VM on a dead function, and must not complete the guest's work silently: the hypervisor
+// surprise-removes the VF from the VM (guest_bus::remove, and the function leaves the VM's IOMMU
+// domain on both hosts), so the guest's unchanged driver takes its removal path and completes
+// every outstanding work request once, with a flush error. The report says so (hot_removed).
 // Copy time: bytes * 8 / copy_gbps of simulated time, charged where the bytes move.
 //
 // Guest memory in the model: the VM's store is the memory its vCPU's pointers address (on the
@@ -61,6 +68,10 @@ struct migration_options {
     uint32_t max_rounds = 8;
     uint32_t stop_pages = 16;
     uint64_t chunk_bytes = 2ull << 20;  // the destination VM's backing chunks
+    // Fault injection on the migration network: one bit of the device blob flips on its way to
+    // the destination, whose LOAD_VF refuses it (BAD_BLOB: the checksum). The scenario's
+    // `--unrecoverable refused` uses it; nothing else does.
+    bool corrupt_blob = false;
 };
 
 struct migration_report {
@@ -75,6 +86,9 @@ struct migration_report {
     uint64_t device_dirty_pages = 0;  // pages READ_DIRTY reported, all rounds
     uint64_t cpu_dirty_pages = 0;     // pages found changed by content, all rounds
     uint64_t mismatched_pages = 0;    // copy != source after stop-and-copy (must be 0)
+    // A replacement that failed: the VF was hot-removed from the VM (ok is false, error says
+    // why the VF could not be restored).
+    bool hot_removed = false;
     std::vector<std::string> log;
 };
 
@@ -94,6 +108,8 @@ private:
     bool dirty_pages(std::vector<uint64_t>& out);
     bool stop_and_copy(std::vector<uint8_t>& blob);
     bool switch_over(const std::vector<uint8_t>& blob);
+    // Surprise-removes the VF from the VM (a replacement that failed; see the header).
+    void hot_remove();
     uint64_t vf_bar(platform& host);
 
     vm& m_guest;

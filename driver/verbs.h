@@ -332,7 +332,9 @@ int destroy_comp_channel(comp_channel* ch);
 cq* create_cq(context* ctx, int cqe, void* cq_context, comp_channel* channel, int comp_vector);
 int destroy_cq(cq* c);
 // Up to num_entries completions, oldest first; returns how many (0: none), or -EINVAL for bad
-// arguments (negative, as ibv_poll_cq). Never blocks.
+// arguments (negative, as ibv_poll_cq). Never blocks. An empty poll runs the driver's health
+// check at most once per health period, so a polling consumer of a device that was lost
+// (removed, fatal) gets its outstanding WRs back flushed, once (docs/faults.md).
 int poll_cq(cq* c, int num_entries, wc* out);
 // Arms the CQ: the next completion (solicited_only: the next solicited one or any error) raises
 // one event on the CQ's channel.

@@ -24,6 +24,9 @@ struct context {
     std::vector<std::unique_ptr<qp>> qps;
     std::vector<std::unique_ptr<srq>> srqs;
     std::vector<std::unique_ptr<ah>> ahs;
+    // poll_cq() runs the driver's health check on an empty poll no earlier than this (see
+    // verbs_cq.cpp).
+    uint64_t next_health_ns = 0;
 };
 
 // Command status -> errno, the way a kernel verbs provider reports firmware refusals.

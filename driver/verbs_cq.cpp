@@ -35,6 +35,19 @@ void route_cq_events(context* ctx) {
     }
 }
 
+// A consumer that only polls its CQs would never learn that its device is gone: nothing on the
+// poll path reads the device (CQEs are in host memory, doorbells are writes). So an empty poll
+// also runs the driver's health check, at most once per health period (mlx5's health poll
+// timer, scaled as spec limits.health_period_us is). When the device is found lost (removed,
+// fatal, function reset), the driver flushes every outstanding WR into its CQs, once, and the
+// next poll returns those completions.
+void watch_health(context* ctx) {
+    const uint64_t now = ctx->bus->now_ns();
+    if (ctx->dev->lost() || now < ctx->next_health_ns) return;
+    ctx->next_health_ns = now + uint64_t{spec::limits::HEALTH_PERIOD_US} * 1000;
+    ctx->dev->check_health();
+}
+
 }  // namespace
 
 comp_channel* create_comp_channel(context* ctx) {
@@ -99,6 +112,7 @@ int poll_cq(cq* c, int num_entries, wc* out) {
         n += got;
         if (got < want) break;
     }
+    if (n == 0) watch_health(c->ctx);
     return n;
 }
 

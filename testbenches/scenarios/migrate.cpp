@@ -9,6 +9,7 @@
 #include "cosim/migration.h"
 #include "cosim/topology.h"
 #include "testbenches/scenarios/migrate_traffic.h"
+#include "testbenches/scenarios/migrate_verdict.h"
 
 namespace chio::tb {
 
@@ -35,6 +36,7 @@ const guest_spec GUESTS[] = {
     {"bw-peer", HOST_P, 2, app_role::stream_receiver, "bw", 8192},
 };
 constexpr size_t NUM_GUESTS = sizeof(GUESTS) / sizeof(GUESTS[0]);
+constexpr size_t REPLACED = 0;  // the guest whose VF the replacement restores ("pp")
 
 // A VF's address: MAC 02:c4:20:00:<host>:<fn>, GID ::ffff:10.1.<host>.<fn>.
 cosim::vf_address address_of(unsigned host, uint16_t fn) {
@@ -58,6 +60,8 @@ private:
     void pf_thread(unsigned h, drv::bus& b);
     void control();
     void phase(const std::string& name, size_t guest, unsigned to, bool failed);
+    // The scoreboards' end-of-run checks on every host; violations join m_errors.
+    nlohmann::json scoreboards();
 
     sim_options m_o;
     std::unique_ptr<cosim::topology> m_topo;
@@ -79,6 +83,9 @@ migrate_run::migrate_run(const sim_options& o) : m_o(o) {
     p.kind = cosim::topology_kind::star;
     p.hosts = HOSTS;
     p.seed = o.seed;
+    p.host.adapter.qe_kind = o.queue_engine;
+    p.host.scoreboard = o.scoreboard;
+    p.host.seed = o.seed;
     m_topo = std::make_unique<cosim::topology>(p);
     for (unsigned h = 0; h < HOSTS; ++h) {
         m_hv.push_back(std::make_unique<cosim::hypervisor>(m_topo->host(h)));
@@ -149,6 +156,7 @@ void migrate_run::phase(const std::string& name, size_t guest, unsigned to, bool
     cosim::migration_options mo;
     mo.precopy = !failed;
     mo.source_failed = failed;
+    mo.corrupt_blob = failed && m_o.unrecoverable == "refused";
     const uint64_t mac = address_of(s.host, s.fn).mac;
     model::eth_switch* sw = m_topo->fabric_switch();
     cosim::vm_migration mig(
@@ -157,8 +165,8 @@ void migrate_run::phase(const std::string& name, size_t guest, unsigned to, bool
     m_log.push_back(name + ": " + s.name + " " + HOST_NAMES[from] + " -> " + HOST_NAMES[to]);
     phase_row row{name, mig.run()};
     for (const std::string& l : row.rep.log) m_log.push_back(name + ": " + l);
-    if (!row.rep.ok) m_errors.push_back(name + ": " + row.rep.error);
-    m_where[guest] = to;
+    // A VF hot-removed from its VM has no host any more; one that was not moved stays.
+    if (row.rep.ok) m_where[guest] = to;
     m_phases.push_back(row);
 }
 
@@ -169,20 +177,52 @@ void migrate_run::control() {
     sc_core::wait(sc_core::sc_time(static_cast<double>(PHASE_GAP_NS + jitter), sc_core::SC_NS));
     phase("migrate", 1, HOST_B, false);
     sc_core::wait(sc_core::sc_time(static_cast<double>(PHASE_GAP_NS), sc_core::SC_NS));
-    // The fault: adapter A goes fatal (an engine error, as the firmware raises it). The
+    // The fault: adapter A goes fatal (an engine error, as the firmware raises it), or with
+    // --unrecoverable removal is surprise-removed (its state can no longer be read). The
     // hypervisor learns of it (on silicon from the PF driver's health monitor, docs/faults.md)
     // and moves A's remaining VF to the standby adapter.
-    m_topo->host(HOST_A).adapter.inject_fatal(spec::syndrome::ENGINE_FATAL);
-    m_log.push_back("fault: adapter A fatal (ENGINE_FATAL) at " + std::to_string(now_ns()) + " ns");
-    phase("replace", 0, HOST_S, true);
+    if (m_o.unrecoverable == "removal") {
+        m_topo->host(HOST_A).rc.faults().remove();
+        m_log.push_back("fault: adapter A surprise-removed at " + std::to_string(now_ns()) + " ns");
+    } else {
+        m_topo->host(HOST_A).adapter.inject_fatal(spec::syndrome::ENGINE_FATAL);
+        m_log.push_back("fault: adapter A fatal (ENGINE_FATAL) at " + std::to_string(now_ns()) +
+                        " ns");
+    }
+    phase("replace", REPLACED, HOST_S, true);
     sc_core::wait(sc_core::sc_time(static_cast<double>(PHASE_GAP_NS), sc_core::SC_NS));
     m_stop = true;
     for (const guest_spec& s : GUESTS) m_rv.get(std::string("done.") + s.name);
     m_rv.put("end", {1});
 }
 
+nlohmann::json migrate_run::scoreboards() {
+    // As the other scenarios' runner does: this run reports what the boards found (and fails
+    // on it), so the hosts need not report it again when they are destroyed.
+    uint64_t checks = 0, violations = 0;
+    for (unsigned h = 0; h < HOSTS; ++h) {
+        cosim::scoreboard& b = m_topo->host(h).board;
+        b.finish();
+        checks += b.checks();
+        violations += b.violation_count();
+        for (const cosim::scoreboard_violation& v : b.violations()) {
+            m_errors.push_back(std::string("host ") + HOST_NAMES[h] +
+                               " scoreboard: " + v.to_string(m_o.seed));
+        }
+        b.acknowledge();
+    }
+    if (m_o.scoreboard) {
+        std::printf("  scoreboard: %llu checks, %llu violations\n",
+                    static_cast<unsigned long long>(checks),
+                    static_cast<unsigned long long>(violations));
+    } else {
+        std::printf("  scoreboard: off\n");
+    }
+    return {{"enabled", m_o.scoreboard}, {"checks", checks}, {"violations", violations}};
+}
+
 int migrate_run::finish() {
-    uint64_t expected = 0, seen = 0, lost = 0, dup = 0, mism = 0, bytes = 0, errs = 0;
+    const bool unrec = !m_o.unrecoverable.empty();
     std::printf("migrate (seed %llu)\n", static_cast<unsigned long long>(m_o.seed));
     if (!m_o.quiet) {
         for (const std::string& l : m_log) std::printf("  %s\n", l.c_str());
@@ -190,6 +230,7 @@ int migrate_run::finish() {
     std::printf("  %-8s %12s %14s %7s %10s %9s %9s\n", "phase", "downtime ns", "bytes copied",
                 "rounds", "blob B", "pages", "mismatch");
     nlohmann::json phases = nlohmann::json::array();
+    std::vector<phase_outcome> outcomes;
     for (const phase_row& p : m_phases) {
         const cosim::migration_report& r = p.rep;
         std::printf("  %-8s %12llu %14llu %7u %10llu %9llu %9llu\n", p.name.c_str(),
@@ -209,21 +250,20 @@ int migrate_run::finish() {
                           {"device_dirty_pages", r.device_dirty_pages},
                           {"cpu_dirty_pages", r.cpu_dirty_pages},
                           {"mismatched_pages", r.mismatched_pages}});
+        if (unrec) {
+            phases.back()["hot_removed"] = r.hot_removed;
+            phases.back()["error"] = r.error;
+        }
+        outcomes.push_back({p.name, r.ok, r.hot_removed, r.error});
     }
+    const bool removed = m_bus[REPLACED] != nullptr && m_bus[REPLACED]->removed();
     nlohmann::json vms = nlohmann::json::array();
+    std::vector<vm_outcome> results;
     std::printf("  %-8s %-16s %8s %8s %6s %6s %8s %12s %6s\n", "vm", "role", "expected", "seen",
                 "lost", "dup", "messages", "bytes ok", "mism");
     for (size_t g = 0; g < NUM_GUESTS; ++g) {
         const app_result& r = m_res[g];
         const uint64_t l = r.lost + r.gaps, d = r.duplicated + r.repeats;
-        expected += r.expected;
-        seen += r.seen;
-        lost += l;
-        dup += d;
-        mism += r.data_mismatches;
-        bytes += r.bytes_verified;
-        errs += r.error_completions;
-        if (!r.error.empty()) m_errors.push_back(r.error);
         std::printf("  %-8s %-16s %8llu %8llu %6llu %6llu %8llu %12llu %6llu\n", GUESTS[g].name,
                     to_string(GUESTS[g].role), static_cast<unsigned long long>(r.expected),
                     static_cast<unsigned long long>(r.seen), static_cast<unsigned long long>(l),
@@ -237,6 +277,15 @@ int migrate_run::finish() {
                        {"bytes_verified", r.bytes_verified},
                        {"paused_ns", m_bus[g] ? m_bus[g]->paused_ns() : 0},
                        {"error", r.error}});
+        const bool is_removed = removed && g == REPLACED;
+        const bool is_peer = removed && GUESTS[g].peer == std::string(GUESTS[REPLACED].name);
+        if (unrec) {
+            vms.back()["vf_removed"] = is_removed;
+            vms.back()["error_completions"] = r.error_completions;
+            vms.back()["flushed"] = r.flushed;
+            vms.back()["client_gone"] = r.client_gone;
+        }
+        results.push_back({GUESTS[g].name, r, is_removed, is_peer});
     }
     // The transport's view: what the moves cost in retransmissions, and the duplicates the
     // responders answered (requests given back at save time, resent from the new adapter).
@@ -244,8 +293,8 @@ int migrate_run::finish() {
     for (unsigned h = 0; h < HOSTS; ++h) {
         retransmits += m_topo->host(h).adapter.transport().retransmits;
         duplicates += m_topo->host(h).adapter.transport().duplicates;
-        // Under CHIO_QUEUE_ENGINE=lockstep the RTL must agree with the model throughout,
-        // replayed ring indices included.
+        // Under --queue-engine lockstep the RTL must agree with the model throughout, replayed
+        // ring indices included.
         qe_mismatches += m_topo->host(h).adapter.engine().mismatches();
     }
     if (qe_mismatches != 0) {
@@ -254,29 +303,55 @@ int migrate_run::finish() {
     std::printf("  transport: %llu retransmissions, %llu duplicate requests answered\n",
                 static_cast<unsigned long long>(retransmits),
                 static_cast<unsigned long long>(duplicates));
-    const bool pass = m_errors.empty() && lost == 0 && dup == 0 && mism == 0 && errs == 0 &&
-                      expected == seen && m_phases.size() == 2;
-    for (const std::string& e : m_errors) std::printf("  error: %s\n", e.c_str());
+    const nlohmann::json board = scoreboards();
+    const migrate_verdict v = judge_migrate(outcomes, results, unrec, m_errors);
+    const migrate_totals& t = v.totals;
+    if (unrec) {
+        for (const vm_outcome& o : results) {
+            if (!o.removed && !o.peer_of_removed) continue;
+            std::printf("  unrecovered: %s%s: %llu completed with an error (%llu flushed)%s\n",
+                        o.name.c_str(), o.removed ? " (VF hot-removed)" : " (its peer)",
+                        static_cast<unsigned long long>(o.r.error_completions),
+                        static_cast<unsigned long long>(o.r.flushed),
+                        o.r.client_gone ? ", ended when its client went silent" : "");
+        }
+    }
+    for (const std::string& e : v.errors) std::printf("  error: %s\n", e.c_str());
     std::printf(
         "total: completions expected %llu seen %llu lost %llu duplicated %llu; data mismatches "
-        "%llu (%llu B verified): %s\n",
-        static_cast<unsigned long long>(expected), static_cast<unsigned long long>(seen),
-        static_cast<unsigned long long>(lost), static_cast<unsigned long long>(dup),
-        static_cast<unsigned long long>(mism), static_cast<unsigned long long>(bytes),
-        pass ? "PASS" : "FAIL");
+        "%llu (%llu B verified)",
+        static_cast<unsigned long long>(t.expected), static_cast<unsigned long long>(t.seen),
+        static_cast<unsigned long long>(t.lost), static_cast<unsigned long long>(t.duplicated),
+        static_cast<unsigned long long>(t.data_mismatches),
+        static_cast<unsigned long long>(t.bytes_verified));
+    if (unrec) {
+        std::printf("; %llu completed with an error, %llu of them flushed after the removal",
+                    static_cast<unsigned long long>(t.error_completions),
+                    static_cast<unsigned long long>(t.flushed));
+    }
+    std::printf(": %s\n", v.pass ? "PASS" : "FAIL");
     if (!m_o.stats.empty()) {
+        nlohmann::json c = {{"expected", t.expected},
+                            {"seen", t.seen},
+                            {"lost", t.lost},
+                            {"duplicated", t.duplicated}};
+        if (unrec) {
+            c["errors"] = t.error_completions;
+            c["flushed"] = t.flushed;
+        }
         nlohmann::json j;
         j["seed"] = m_o.seed;
-        j["migrate"] = {
-            {"phases", phases},
-            {"completions",
-             {{"expected", expected}, {"seen", seen}, {"lost", lost}, {"duplicated", dup}}},
-            {"data_mismatches", mism},
-            {"bytes_verified", bytes},
-            {"transport", {{"retransmits", retransmits}, {"duplicates", duplicates}}},
-            {"vms", vms},
-            {"errors", m_errors},
-            {"pass", pass}};
+        j["queue_engine"] = model::to_string(m_o.queue_engine);
+        j["scoreboard"] = board;
+        j["migrate"] = {{"phases", phases},
+                        {"completions", c},
+                        {"data_mismatches", t.data_mismatches},
+                        {"bytes_verified", t.bytes_verified},
+                        {"transport", {{"retransmits", retransmits}, {"duplicates", duplicates}}},
+                        {"vms", vms},
+                        {"errors", v.errors},
+                        {"pass", v.pass}};
+        if (unrec) j["migrate"]["unrecoverable"] = m_o.unrecoverable;
         std::ofstream f(m_o.stats);
         f << j.dump(2) << "\n";
         if (!f) {
@@ -284,7 +359,7 @@ int migrate_run::finish() {
             return 1;
         }
     }
-    return pass ? 0 : 1;
+    return v.pass ? 0 : 1;
 }
 
 }  // namespace

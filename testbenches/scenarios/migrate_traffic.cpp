@@ -45,6 +45,15 @@ public:
     bool poll(S on_send, R on_recv);
     // Checks one received message: in sequence, byte for byte. Returns its header.
     uint64_t check(const uint8_t* msg, uint64_t seed, uint64_t& next);
+    // A receiving side: true once the peer is gone (see the header); `received` says whether
+    // the last poll brought a message.
+    bool client_gone(bool received) {
+        const uint64_t now = m_b.now_ns();
+        if (received || !*m_o.stop) m_quiet_since = now;
+        if (now - m_quiet_since < m_o.client_gone_ns) return false;
+        m_r.client_gone = true;
+        return true;
+    }
     // Work requests that never completed: sends, and with `recvs` receives too (a ping client's
     // receive waits for a reply that must come; a stream receiver's spare ones hold nothing).
     void lost(bool recvs) {
@@ -59,6 +68,7 @@ private:
     const app_options& m_o;
     app_result& m_r;
     uint64_t m_deadline = 0;
+    uint64_t m_quiet_since = 0;  // client_gone(): stopped, and nothing received since
     v::context* m_ctx = nullptr;
     v::cq* m_cq = nullptr;
     v::mr* m_mr = nullptr;
@@ -180,7 +190,14 @@ bool app::poll(S on_send, R on_recv) {
         ++m_r.seen;
         if (wc[i].status != v::wc_status::SUCCESS) {
             ++m_r.error_completions;
-            if (m_r.error.empty()) m_r.error = "error completion";
+            if (wc[i].status == v::wc_status::WR_FLUSH_ERR) ++m_r.flushed;
+            // A receive completed too, once: with an error instead of a message.
+            if (id % 2 == 1) ++m_r.expected;
+            if (m_r.error.empty()) {
+                m_r.error =
+                    std::string("error completion (") + v::wc_status_str(wc[i].status) + ")";
+                m_r.error_is_completion = true;
+            }
             continue;
         }
         if (id % 2 == 0) {
@@ -230,10 +247,12 @@ void stream_receiver(app& a, const app_options& o, app_result& r, uint32_t slots
         if (!a.post_recv(k)) return;
     }
     uint64_t next = 0;
-    bool done = false;
-    while (!done && r.error.empty() && !a.timed_out()) {
+    bool done = false, received = false;
+    while (!done && r.error.empty() && !a.timed_out() && !a.client_gone(received)) {
+        received = false;
         a.poll([](uint64_t) {},
                [&](uint64_t k) {
+                   received = true;
                    done = (a.check(a.recv_slot(k), o.seed, next) & LAST) != 0;
                    if (!done) a.post_recv(k + slots);
                });
@@ -262,9 +281,13 @@ void ping_client(app& a, const app_options& o, app_result& r) {
 void ping_server(app& a, const app_options& o, app_result& r) {
     uint64_t next = 0;
     if (!a.post_recv(0)) return;
-    for (bool done = false; !done && r.error.empty() && !a.timed_out();) {
+    bool received = false;
+    for (bool done = false;
+         !done && r.error.empty() && !a.timed_out() && !a.client_gone(received);) {
+        received = false;
         a.poll([](uint64_t) {},
                [&](uint64_t k) {
+                   received = true;
                    const uint64_t head = a.check(a.recv_slot(k), o.seed, next);
                    done = (head & LAST) != 0;
                    // The next request's receive goes first, then the reply.
@@ -272,7 +295,7 @@ void ping_server(app& a, const app_options& o, app_result& r) {
                    a.post_send(head & ~LAST, reply_seed(o.seed), done);
                });
     }
-    // The last reply's completion.
+    // The last reply's completion (a reply to a client that is gone may still be retried).
     while (r.seen < r.expected && r.error.empty() && !a.timed_out()) {
         a.poll([](uint64_t) {}, [](uint64_t) {});
     }

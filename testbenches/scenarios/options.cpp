@@ -61,6 +61,12 @@ bool check_options(const sim_options& o, std::string& error) {
                 "' is not a message number below --count " + std::to_string(o.count);
         return false;
     }
+    if (!o.unrecoverable.empty() && !o.scenario.empty() && o.scenario != "migrate") {
+        error =
+            "option --unrecoverable: only the migrate scenario replaces an adapter (scenario '" +
+            o.scenario + "')";
+        return false;
+    }
     if (o.inject_error != UINT64_MAX && o.size < 2) {
         error = "option --inject-error: needs --size of at least 2 bytes, got " +
                 std::to_string(o.size);
@@ -153,6 +159,12 @@ const char* options_help() {
            "                           (default 10)\n"
            "  --phase T                qos: measured span of each phase (default 1ms)\n"
            "  --no-attacker            isolation: the victim alone (the reference run)\n"
+           "Options (migrate):\n"
+           "  --unrecoverable HOW      make the replacement fail: removal (the failed adapter is\n"
+           "                           surprise-removed, its VF state cannot be read) or refused\n"
+           "                           (the blob is corrupted in transit, the standby refuses\n"
+           "                           it); the VF is hot-removed from its VM, whose driver\n"
+           "                           completes every outstanding WR once, with an error\n"
            "  --inject-error N         give message N a receive buffer of half its size, so it\n"
            "                           completes with a length error (for triggered traces)\n";
 }
@@ -260,6 +272,12 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
         } else if (name == "--inject-error") {
             if (!number(100000000)) return false;
             o.inject_error = v;
+        } else if (name == "--unrecoverable") {
+            if (value != "removal" && value != "refused") {
+                error = "option --unrecoverable: '" + value + "' is not removal or refused";
+                return false;
+            }
+            o.unrecoverable = value;
         } else if (name == "--only") {
             if (value.empty()) {
                 error = "option --only: empty scenario name";

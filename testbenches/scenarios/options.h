@@ -48,6 +48,10 @@ struct sim_options {
     bool size_given = false;
     bool depth_given = false;
     std::string only;  // faults: run only the scenario of this fault kind (e.g. pcie.ur_read)
+    // migrate: how the replacement is made to fail (docs/migration.md, "What could not be
+    // recovered"): "removal" (the failed adapter is surprise-removed, its state cannot be read)
+    // or "refused" (the standby refuses the blob); empty: the replacement succeeds.
+    std::string unrecoverable;
     // --fault KIND[:k=v,...] (repeatable) and the "faults" array of --fault-config FILE, in
     // that order (docs/faults.md).
     std::vector<cosim::fault_spec> faults;

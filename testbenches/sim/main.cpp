@@ -42,7 +42,9 @@ void usage() {
         "             detected, recovered, completions expected/seen/lost/duplicated\n"
         "  migrate    VMs with live RC traffic (ping-pong, SEND stream); one VM moves with its\n"
         "             VF to another host, then a failed adapter's VF is restored on a standby;\n"
-        "             downtime, bytes copied, completions expected/seen/lost/duplicated\n\n%s",
+        "             downtime, bytes copied, completions expected/seen/lost/duplicated;\n"
+        "             --unrecoverable: the replacement fails, the VF is hot-removed and its\n"
+        "             VM's outstanding work completes flushed\n\n%s",
         chio::tb::options_help());
 }
 
