@@ -50,6 +50,9 @@ bool is_defined_status(cmd::status s) {
         case cmd::status::BAD_QP_STATE:
         case cmd::status::BAD_INP_LEN:
         case cmd::status::BAD_OUTP_LEN:
+        case cmd::status::SMALL_BUF:  // the migration commands' (SAVE_VF, LOAD_VF)
+        case cmd::status::BAD_BLOB:
+        case cmd::status::BAD_VERSION:
             return true;
         case cmd::status::ABORTED:  // the driver's, never the device's
             return false;

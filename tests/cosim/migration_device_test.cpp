@@ -4,10 +4,12 @@
 // device wrote and clears them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
 #include "support/sriov_host.h"
+#include "tlm-model/adapter/transport_state.h"
 #include "tlm-model/adapter/vf_state.h"
 
 namespace chio {
@@ -124,6 +126,30 @@ TEST(migration_device, bad_commands_and_bad_blobs_get_their_status) {
         // Truncated: BAD_BLOB.
         std::memcpy(p, blob.data(), size);
         EXPECT_EQ(m.load_vf(3, big, size - 8).status, status::BAD_BLOB);
+        // Saved atomic results of a QP the blob does not hold, or more of them for one QP than a
+        // responder keeps: BAD_BLOB (well-formed blobs, checksums right).
+        model::vf_state st;
+        ASSERT_EQ(model::decode_vf_state(blob.data(), blob.size(), st).status,
+                  model::vf_decode_result::code::ok);
+        ASSERT_FALSE(st.qps.empty());
+        auto load_with = [&](const std::vector<model::vf_atomic_rec>& atomics) {
+            model::vf_state t = st;
+            t.atomics = atomics;
+            const std::vector<uint8_t> b = model::encode_vf_state(t);
+            std::memcpy(p, b.data(), b.size());
+            return m.load_vf(3, big, static_cast<uint32_t>(b.size())).status;
+        };
+        uint32_t stranger = 0;
+        while (std::any_of(st.qps.begin(), st.qps.end(),
+                           [&](const model::vf_qp_rec& q) { return q.index == stranger; }))
+            ++stranger;
+        EXPECT_EQ(load_with({{stranger, 1, 7}}), status::BAD_BLOB);
+        std::vector<model::vf_atomic_rec> many(model::responder_state::MAX_SAVED_ATOMICS + 1);
+        for (uint32_t i = 0; i < many.size(); ++i) many[i] = {st.qps[0].index, i, i};
+        EXPECT_EQ(load_with(many), status::BAD_BLOB);
+        // As many as a responder keeps is well-formed (refused only for the numbers VF 1 holds).
+        many.pop_back();
+        EXPECT_EQ(load_with(many), status::NO_RES);
         const auto& c = h.plat.adapter.contexts();
         EXPECT_EQ(owned_by(c.qps, 3) + owned_by(c.cqs, 3) + owned_by(c.eqs, 3), 0u);
         EXPECT_TRUE(m.resume_vf(1).ok());

@@ -37,6 +37,7 @@ vf_state random_state(uint64_t seed) {
         q.rwqe.wr_id = r();
         s.qps.push_back(q);
     }
+    for (uint32_t i = 0; i < 3; ++i) s.atomics.push_back({s.qps[1].index, i, r()});
     return s;
 }
 
@@ -63,6 +64,10 @@ TEST(vf_state, random_states_round_trip) {
         EXPECT_EQ(t.qps[3].rwqe.wr_id, s.qps[3].rwqe.wr_id);
         EXPECT_EQ(t.mrs[0].variant, 0x42u);
         EXPECT_EQ(t.cqs[0].idx.ci, 290);
+        ASSERT_EQ(t.atomics.size(), 3u);
+        EXPECT_EQ(t.atomics[2].qp, s.qps[1].index);
+        EXPECT_EQ(t.atomics[2].psn, 2u);
+        EXPECT_EQ(t.atomics[2].orig, s.atomics[2].orig);
     }
 }
 

@@ -13,8 +13,10 @@
 // duplicates (IBA 9.9.2), so each completes exactly once.
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "tlm-model/adapter/adapter.h"
+#include "tlm-model/adapter/transport_state.h"
 
 namespace chio::model {
 
@@ -140,6 +142,12 @@ migr_result adapter::check_load(uint16_t fn, const vf_state& s) const {
             q.type > static_cast<uint32_t>(spec::qp_type::UD) || !has(s.cqs, q.send_cqn) ||
             !has(s.cqs, q.recv_cqn) || !has(s.pds, q.pd) || !srq_ok)
             return bad(vf_section::qp);
+    }
+    // Saved atomic results: of a QP in the blob, at most as many per QP as a responder keeps.
+    std::map<uint32_t, uint32_t> per_qp;
+    for (const auto& a : s.atomics) {
+        if (!has(s.qps, a.qp) || ++per_qp[a.qp] > responder_state::MAX_SAVED_ATOMICS)
+            return bad(vf_section::qp_atomic);
     }
     if (s.function.async_eqn >= 0 && !has(s.eqs, static_cast<uint32_t>(s.function.async_eqn)))
         return bad(vf_section::function);

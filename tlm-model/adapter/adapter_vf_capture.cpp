@@ -95,6 +95,8 @@ vf_state adapter::capture(uint16_t fn) {
         const qp_ctx& k = c.qps[i];
         if (!k.valid || k.fn != fn) continue;
         s.qps.push_back(capture_qp(i));
+        for (const auto& a : m_qp.transport(i).resp.atomics)
+            s.atomics.push_back({i, a.psn, a.orig});
     }
     return s;
 }
@@ -195,6 +197,7 @@ void adapter::apply(uint16_t fn, const vf_state& s) {
         m_mirror->replay_wq(srq_wqid(k.index), f8, lg, to_wq(k.idx));
     }
     for (const auto& q : s.qps) apply_qp(fn, q);
+    for (const auto& a : s.atomics) m_qp.transport(a.qp).resp.atomics.push_back({a.psn, a.orig});
     // Device-side registers and config space the driver programmed, as it left them.
     bar0_regs& regs = m_fns[fn]->regs;
     regs.set(reg::CMD_ADDR_LO, s.regs.cmd_addr_lo);

@@ -18,7 +18,6 @@ namespace pk = spec::packed;
 namespace {
 
 constexpr uint8_t AETH_ACK_NO_CREDITS = 0x1F;
-constexpr size_t MAX_SAVED_ATOMICS = 16;
 
 bool one_of(opcode op, std::initializer_list<opcode> l) {
     return std::find(l.begin(), l.end(), op) != l.end();
@@ -149,7 +148,7 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
             q = live(qpn);
             if (q == nullptr) return;
             s.atomics.push_back({p.psn, orig});
-            if (s.atomics.size() > MAX_SAVED_ATOMICS) s.atomics.pop_front();
+            if (s.atomics.size() > responder_state::MAX_SAVED_ATOMICS) s.atomics.pop_front();
             s.epsn = (s.epsn + 1) & PSN_MASK;
             s.msn = (s.msn + 1) & PSN_MASK;
             roce_packet r = make_packet(qpn, q->attrs.dest_qpn, q->attrs.av);

@@ -110,7 +110,9 @@ struct responder_state {
     uint64_t write_pa = 0;
     uint32_t write_len = 0;
     uint32_t write_off = 0;
-    // Atomic results kept for duplicate requests (IBA 9.7.5.1.3).
+    // Atomic results kept for duplicate requests (IBA 9.7.5.1.3), the newest
+    // MAX_SAVED_ATOMICS of them; saved with a VF's state (vf_state.h).
+    static constexpr size_t MAX_SAVED_ATOMICS = 16;
     struct saved_atomic {
         uint32_t psn;
         uint64_t orig;

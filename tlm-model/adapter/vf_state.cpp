@@ -249,6 +249,17 @@ void get(reader& r, vf_qp_rec& x) {
     r.raw(&x.rwqe, sizeof(x.rwqe));
 }
 
+void put(writer& w, const vf_atomic_rec& x) {
+    w.u32(x.qp);
+    w.u32(x.psn);
+    w.u64(x.orig);
+}
+void get(reader& r, vf_atomic_rec& x) {
+    x.qp = r.u32();
+    x.psn = r.u32();
+    x.orig = r.u64();
+}
+
 // Size of one encoded record of type T.
 template <typename T>
 uint16_t record_size() {
@@ -323,6 +334,7 @@ std::vector<uint8_t> encode_vf_state(const vf_state& s) {
     section(w, n, vf_section::cq, s.cqs);
     section(w, n, vf_section::srq, s.srqs);
     section(w, n, vf_section::qp, s.qps);
+    section(w, n, vf_section::qp_atomic, s.atomics);
     std::vector<uint8_t>& b = w.out();
     store32(b.data() + vf_blob::TOTAL, static_cast<uint32_t>(b.size()));
     store32(b.data() + vf_blob::SECTIONS, n);
@@ -397,6 +409,9 @@ vf_decode_result decode_vf_state(const uint8_t* data, size_t len, vf_state& out)
                 break;
             case vf_section::qp:
                 ok = check(record_size<vf_qp_rec>()) && read_records(p, bytes, out.qps);
+                break;
+            case vf_section::qp_atomic:
+                ok = check(record_size<vf_atomic_rec>()) && read_records(p, bytes, out.atomics);
                 break;
             default:
                 break;  // a section this version does not know: skipped

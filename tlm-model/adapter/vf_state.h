@@ -39,6 +39,7 @@ enum class vf_section : uint16_t {
     cq = 9,
     srq = 10,
     qp = 11,
+    qp_atomic = 12,  // saved atomic results of the QPs' responders, oldest first per QP
 };
 
 struct vf_ring_idx {
@@ -129,6 +130,13 @@ struct vf_qp_rec {
     spec::recv_wqe rwqe{};
 };
 
+// One atomic result the responder keeps for a duplicate request (IBA 9.7.5.1.3): a
+// retransmitted atomic that reaches the new adapter is answered from it, never executed twice.
+struct vf_atomic_rec {
+    uint32_t qp = 0, psn = 0;
+    uint64_t orig = 0;
+};
+
 struct vf_state {
     uint16_t source_fn = 0;
     vf_function_rec function;
@@ -142,6 +150,7 @@ struct vf_state {
     std::vector<vf_cq_rec> cqs;
     std::vector<vf_srq_rec> srqs;
     std::vector<vf_qp_rec> qps;
+    std::vector<vf_atomic_rec> atomics;
 };
 
 // Result of reading a blob. bad_version: `at` holds the blob's version.
