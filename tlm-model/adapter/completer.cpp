@@ -45,8 +45,17 @@ void qp_engine::arm_timer(uint32_t qpn) {
         to == sc_core::SC_ZERO_TIME ? sc_core::SC_ZERO_TIME : sc_core::sc_time_stamp() + to;
     if (r.deadline != sc_core::SC_ZERO_TIME) {
         m_timed.insert(qpn);
-        m_timer_ev.notify(sc_core::SC_ZERO_TIME);
+        wake_timer(r.deadline);
     }
+}
+
+void qp_engine::wake_timer(sc_core::sc_time at) {
+    // The timer thread re-scans every deadline whenever it wakes, so a deadline no earlier than
+    // the one it sleeps until is found then; only an earlier one needs a wake-up. (Waking it for
+    // every re-armed timer left one cancelled timeout per packet in SystemC's timed-event queue,
+    // each held there until its time, milliseconds later: the queue grew to thousands of dead
+    // entries and its heap operations were a fifth of the simulator's CPU time.)
+    if (!m_timer_sleeps_timed || at < m_timer_wake) m_timer_ev.notify(sc_core::SC_ZERO_TIME);
 }
 
 void qp_engine::ack_up_to(uint32_t qpn, uint32_t psn) {
@@ -119,7 +128,7 @@ void qp_engine::on_response(uint32_t qpn, const roce_packet& p) {
                           sc_core::sc_time(rnr_timer_us(p.aeth.syndrome & 31), sc_core::SC_US);
             r.deadline = sc_core::SC_ZERO_TIME;
             m_timed.insert(qpn);
-            m_timer_ev.notify(sc_core::SC_ZERO_TIME);
+            wake_timer(r.rnr_until);
             return;
         }
         if (kind == AETH_KIND_NAK) {
@@ -267,11 +276,14 @@ void qp_engine::timer_thread() {
             ++it;
         }
         if (!any) {
+            m_timer_sleeps_timed = false;
             sc_core::wait(m_timer_ev);
             continue;
         }
         const sc_core::sc_time now = sc_core::sc_time_stamp();
         if (next > now) {
+            m_timer_sleeps_timed = true;
+            m_timer_wake = next;
             sc_core::wait(next - now, m_timer_ev);
             continue;
         }

@@ -128,6 +128,8 @@ private:
     void ack_up_to(uint32_t qpn, uint32_t psn);
     void retransmit(uint32_t qpn, uint32_t from_psn);
     void arm_timer(uint32_t qpn);
+    // A deadline was set at `at`: wakes the timer thread if it sleeps past it.
+    void wake_timer(sc_core::sc_time at);
     sc_core::sc_time ack_timeout(const qp_ctx& q) const;
 
     // responder.cpp
@@ -163,6 +165,10 @@ private:
     std::vector<qp_transport> m_tp;
     sc_core::sc_event m_timer_ev;
     std::set<uint32_t> m_timed;  // QPs with a retransmission or RNR timer running
+    // What the timer thread sleeps until: m_timer_wake when m_timer_sleeps_timed, else only
+    // m_timer_ev (no timer was running when it last looked).
+    bool m_timer_sleeps_timed = false;
+    sc_core::sc_time m_timer_wake;
     // Queues off the schedule until their next packet's data arrives: (time, qpn).
     std::set<std::pair<sc_core::sc_time, uint32_t>> m_data_wait;
     std::deque<sc_core::sc_time> m_posted;  // arrival times of payload writes in flight
