@@ -169,8 +169,10 @@ private:
     // m_timer_ev (no timer was running when it last looked).
     bool m_timer_sleeps_timed = false;
     sc_core::sc_time m_timer_wake;
-    // Queues off the schedule until their next packet's data arrives: (time, qpn).
-    std::set<std::pair<sc_core::sc_time, uint32_t>> m_data_wait;
+    // Queues off the schedule until their next packet's data arrives: (time, qpn), an ordered
+    // set kept as a sorted vector (a handful of entries; a std::set node per wait was a heap
+    // allocation per packet).
+    std::vector<std::pair<sc_core::sc_time, uint32_t>> m_data_wait;
     std::deque<sc_core::sc_time> m_posted;  // arrival times of payload writes in flight
     transport_counters m_tc;
 };

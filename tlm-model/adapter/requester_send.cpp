@@ -82,7 +82,13 @@ bool qp_engine::send_rc(uint32_t qpn, outstanding_wr& wr, staged_wqe& e) {
             if (first && wr.kind == wr_kind::write) p.reth = {w.remote_addr, w.rkey, len};
             if (last) p.imm = w.imm;
             const uint32_t off = i * mtu, seg = std::min(mtu, len - off);
-            p.payload.assign(payload.begin() + off, payload.begin() + off + seg);
+            if (n == 1) {
+                // The whole message in one packet: the staged copy becomes the packet's (the
+                // staged entry is dropped after this), so the data path copies the bytes once.
+                p.payload = std::move(e.payload);
+            } else {
+                p.payload.assign(payload.begin() + off, payload.begin() + off + seg);
+            }
             wr.packets.push_back(std::make_shared<const roce_packet>(std::move(p)));
         }
         wr.last_psn = (r.next_psn - 1) & PSN_MASK;

@@ -15,7 +15,9 @@ void qp_engine::wait_data(uint32_t qpn, sc_core::sc_time at) {
     // Off the schedule until the data is there: the turn goes to a queue that can send now, so
     // one queue's DMA never delays another's packet (the send thread re-activates it at `at`).
     m_core.sched.consume(qpn);
-    m_data_wait.emplace(at, qpn);
+    const std::pair<sc_core::sc_time, uint32_t> w{at, qpn};
+    const auto it = std::lower_bound(m_data_wait.begin(), m_data_wait.end(), w);
+    if (it == m_data_wait.end() || *it != w) m_data_wait.insert(it, w);
 }
 
 bool qp_engine::send_ready(uint32_t qpn) {
