@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <set>
 #include <utility>
 #include <vector>
@@ -84,7 +85,7 @@ public:
 
     // VF migration (adapter_migration.cpp, docs/migration.md): a QP's transport state, and the
     // wake-up of the send and timer threads when a function resumes.
-    qp_transport& transport(uint32_t qpn) { return m_tp[qpn]; }
+    qp_transport& transport(uint32_t qpn) { return tp(qpn); }
     void resume() {
         m_timer_ev.notify(sc_core::SC_ZERO_TIME);
         m_core.work_ev.notify(sc_core::SC_ZERO_TIME);
@@ -162,7 +163,16 @@ private:
     event_unit& m_events;
     port& m_port;
     qp_engine_timing m_t;
-    std::vector<qp_transport> m_tp;
+    // Per-QP transport state (qpn < MAX_QP), created on first use: a run uses a few of the
+    // MAX_QP numbers, and constructing all of them (five std::deques each) and destroying them
+    // again was a third of a short bench run's CPU time. Heap entries, so a reference to one
+    // stays valid while others are created.
+    std::vector<std::unique_ptr<qp_transport>> m_tp;
+    qp_transport& tp(uint32_t qpn) {
+        std::unique_ptr<qp_transport>& t = m_tp[qpn];
+        if (!t) t = std::make_unique<qp_transport>();
+        return *t;
+    }
     sc_core::sc_event m_timer_ev;
     std::set<uint32_t> m_timed;  // QPs with a retransmission or RNR timer running
     // What the timer thread sleeps until: m_timer_wake when m_timer_sleeps_timed, else only

@@ -21,7 +21,7 @@ void qp_engine::wait_data(uint32_t qpn, sc_core::sc_time at) {
 }
 
 bool qp_engine::send_ready(uint32_t qpn) {
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     if (r.unsent.empty() || r.unsent.size() > r.unsent_ready.size()) {
         if (!r.unsent.empty()) send_next(qpn);  // no arrival times recorded: nothing to wait for
         return !r.unsent.empty();
@@ -37,7 +37,7 @@ bool qp_engine::send_ready(uint32_t qpn) {
 
 void qp_engine::start_staged(uint32_t qpn) {
     qp_ctx* q = live(qpn);
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     if (q == nullptr || r.staged.empty()) return;
     auto pop = [&r]() {
         staged_wqe out = std::move(r.staged.front());
