@@ -19,7 +19,7 @@ sc_bus::sc_bus(root_complex& rc, host_memory& mem, interrupt_controller& irq,
 }
 
 void sc_bus::transact(bool cfg, bool write, uint64_t addr, void* data, unsigned len) {
-    tlm::tlm_generic_payload p;
+    tlm::tlm_generic_payload& p = m_gp_pool.take();
     model::pcie_ext ext;
     ext.fn = m_p.fn;
     ext.kind = cfg ? model::tlp_kind::cfg : model::tlp_kind::mem;
@@ -39,7 +39,9 @@ void sc_bus::transact(bool cfg, bool write, uint64_t addr, void* data, unsigned 
         m_rc.mmio_access(p, delay);
     }
     p.clear_extension(&ext);
-    if (!p.is_response_ok()) {
+    const bool ok = p.is_response_ok();
+    m_gp_pool.give(p);
+    if (!ok) {
         ++m_mmio_errors;
         if (!write) std::memset(data, 0xFF, len);
     }

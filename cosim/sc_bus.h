@@ -18,6 +18,7 @@
 #include "cosim/interrupt_controller.h"
 #include "cosim/root_complex.h"
 #include "driver/bus.h"
+#include "tlm-model/pcie/payload_pool.h"
 
 namespace chio::cosim {
 
@@ -69,7 +70,8 @@ private:
     sc_bus_params m_p;
     uint64_t m_next_bar = 0;
     uint64_t m_mmio_errors = 0;
-    uint64_t m_vf_bar_shadow = 0;  // what the driver last wrote to the emulated BAR0/BAR1
+    uint64_t m_vf_bar_shadow = 0;   // what the driver last wrote to the emulated BAR0/BAR1
+    model::payload_pool m_gp_pool;  // this bus's transactions (no allocation per access)
 };
 
 }  // namespace chio::cosim

@@ -139,9 +139,13 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
     ++checks;
     const uint32_t mask = (1u << cq.log_size) - 1;
     const uint8_t phase = ((cq.pi >> cq.log_size) & 1u) ? 0 : 1;
-    const std::string cq_obj = "fn " + std::to_string(f.fn) + " cqn " + std::to_string(cq.cqn);
+    // Objects are named only for a violation: building the strings for every CQE cost more
+    // than the checks themselves.
+    const auto cq_obj = [&] {
+        return "fn " + std::to_string(f.fn) + " cqn " + std::to_string(cq.cqn);
+    };
     if (slot != (cq.pi & mask) || (c.owner & 1u) != phase) {
-        fail("index-bounds", cq_obj,
+        fail("index-bounds", cq_obj(),
              "CQE written to slot " + std::to_string(slot) + " phase " +
                  std::to_string(c.owner & 1u) + "; the next entry is slot " +
                  std::to_string(cq.pi & mask) + " phase " + std::to_string(phase));
@@ -149,7 +153,7 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
     ++cq.pi;
     auto qit = f.qps.find(c.qpn);
     if (qit == f.qps.end()) {
-        fail("index-bounds", cq_obj,
+        fail("index-bounds", cq_obj(),
              "CQE names qpn " + std::to_string(c.qpn) + ", no live QP of this function");
         return;
     }
@@ -158,9 +162,9 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
     const bool recv = c.opcode >= static_cast<uint8_t>(cqe_opcode::RECV);
     const char* qname = "sq";
     sb_queue* q = queue_of(f, qp, recv, qname);
-    const std::string obj = sb_object(f.fn, c.qpn, qname, c.wqe_index, c.wr_id);
+    const auto obj = [&] { return sb_object(f.fn, c.qpn, qname, c.wqe_index, c.wr_id); };
     if ((recv ? qp.recv_cqn : qp.send_cqn) != cq.cqn) {
-        fail("index-bounds", obj,
+        fail("index-bounds", obj(),
              "CQE on cqn " + std::to_string(cq.cqn) + ", the QP's " + qname +
                  " completes into cqn " + std::to_string(recv ? qp.recv_cqn : qp.send_cqn));
     }
@@ -172,7 +176,7 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
                 c.opcode == static_cast<uint8_t>(cqe_opcode::RECV_RDMA_WITH_IMM))
              : c.opcode <= static_cast<uint8_t>(cqe_opcode::FETCH_ADD);
     if (!legal_status(c.status) || !opcode_known) {
-        fail("status-legality", obj,
+        fail("status-legality", obj(),
              "status " + std::to_string(c.status) + " opcode " + std::to_string(c.opcode) +
                  " is not a legal CQE");
         return;
@@ -183,7 +187,7 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
         (qp.type == spec::qp_type::UD && !error &&
          c.opcode != static_cast<uint8_t>(cqe_opcode::SEND) &&
          c.opcode != static_cast<uint8_t>(cqe_opcode::RECV))) {
-        fail("status-legality", obj,
+        fail("status-legality", obj(),
              std::string(spec::to_string(static_cast<cqe_status>(c.status))) + " with opcode " +
                  std::to_string(c.opcode) + " cannot happen on a " +
                  (qp.type == spec::qp_type::UD ? "UD" : "RC") + (recv ? " receive" : " send"));
@@ -199,7 +203,7 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
     const bool grace = qp.err_by_modify && sb_now_ns() < qp.err_ns + MODIFY_GRACE_NS;
     const bool queue_err = recv ? qp.rq_err : qp.sq_err;
     if (!flush && !grace && (queue_err || (qp.err && !error))) {
-        fail("error-state", obj,
+        fail("error-state", obj(),
              std::string(spec::to_string(static_cast<cqe_status>(c.status))) +
                  " after the QP went to error at t=" + std::to_string(qp.err_ns) +
                  " ns; only WR_FLUSH_ERR may follow until RESET");
@@ -221,7 +225,7 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
         qp.err_by_modify = false;
     }
     if (q == nullptr) {
-        fail("index-bounds", obj, "receive completion for an SRQ never created");
+        fail("index-bounds", obj(), "receive completion for an SRQ never created");
         return;
     }
     // Exactly once and order (b1, b2).
@@ -239,9 +243,9 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
     }
     if (at == q->q.size()) {
         if (again || (q->ordered && q->was_retired(c.wqe_index))) {
-            fail("exactly-once", obj, "second completion of the same work request");
+            fail("exactly-once", obj(), "second completion of the same work request");
         } else {
-            fail("index-bounds", obj,
+            fail("index-bounds", obj(),
                  "wqe_index outside the posted window (next post would be " +
                      std::to_string(q->next) + ")");
         }
@@ -252,7 +256,7 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
             sb_wqe& e = q->q[i];
             if (e.dev_done) continue;
             if (recv || e.signaled) {
-                fail("order", obj,
+                fail("order", obj(),
                      "completed before index " + std::to_string(e.index) + " wr_id " +
                          std::to_string(e.wr_id) + " posted earlier");
                 break;
@@ -267,17 +271,17 @@ void scoreboard::state::device_cqe(sb_function& f, sb_cq& cq, uint32_t slot, con
         if (!recv) {
             const int want = send_cqe_opcode(e.opcode);
             if (want >= 0 && c.opcode != want) {
-                fail("status-legality", obj,
+                fail("status-legality", obj(),
                      "CQE opcode " + std::to_string(c.opcode) + " for a WR of opcode " +
                          std::to_string(e.opcode) + " (expected " + std::to_string(want) + ")");
             }
             if (c.byte_len > e.length) {
-                fail("index-bounds", obj,
+                fail("index-bounds", obj(),
                      "byte_len " + std::to_string(c.byte_len) + " > posted length " +
                          std::to_string(e.length));
             }
         } else if (c.opcode == static_cast<uint8_t>(cqe_opcode::RECV) && c.byte_len > e.length) {
-            fail("index-bounds", obj,
+            fail("index-bounds", obj(),
                  "byte_len " + std::to_string(c.byte_len) + " > posted receive buffers " +
                      std::to_string(e.length));
         }
@@ -468,7 +472,8 @@ void sb_view::polled(const spec::cqe& c, bool soft) {
     sb_qp& qp = qit->second;
     const char* qname = "sq";
     sb_queue* q = queue_of(fs, qp, recv, qname);
-    const std::string obj = sb_object(m_fn, c.qpn, qname, c.wqe_index, c.wr_id);
+    // Named only for a violation (building the string for every completion was a hot path).
+    const auto obj = [&] { return sb_object(m_fn, c.qpn, qname, c.wqe_index, c.wr_id); };
     if (q == nullptr) return;
     const unsigned srq_log = q->ordered ? 16 : srq_log_of(fs, qp);
     size_t at = q->q.size();
@@ -479,18 +484,18 @@ void sb_view::polled(const spec::cqe& c, bool soft) {
         }
     }
     if (at == q->q.size()) {
-        m_s.fail("exactly-once", obj,
+        m_s.fail("exactly-once", obj(),
                  "the application received a completion for no outstanding work request "
                  "(a duplicate, or never posted)");
         return;
     }
     sb_wqe& e = q->q[at];
     if (!soft && !e.dev_done && !qp.void_) {
-        m_s.fail("exactly-once", obj,
+        m_s.fail("exactly-once", obj(),
                  "the application received a completion the device never wrote");
     }
     if (e.wr_id != c.wr_id) {
-        m_s.fail("exactly-once", obj,
+        m_s.fail("exactly-once", obj(),
                  "delivered with wr_id " + std::to_string(c.wr_id) + ", posted as " +
                      std::to_string(e.wr_id));
     }
@@ -499,7 +504,7 @@ void sb_view::polled(const spec::cqe& c, bool soft) {
             sb_wqe& p = q->q[i];
             if (p.app_done) continue;
             if (recv || p.signaled || soft) {
-                m_s.fail("order", obj,
+                m_s.fail("order", obj(),
                          "delivered before index " + std::to_string(p.index) + " wr_id " +
                              std::to_string(p.wr_id) + " posted earlier");
                 break;

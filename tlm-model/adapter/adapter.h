@@ -38,6 +38,7 @@
 #include "tlm-model/pcie/bar0_regs.h"
 #include "tlm-model/pcie/config_space.h"
 #include "tlm-model/pcie/msix.h"
+#include "tlm-model/pcie/payload_pool.h"
 #include "tlm-model/pcie/pcie_ext.h"
 #include "tlm-model/queue_engine/queue_engine.h"
 
@@ -177,6 +178,7 @@ private:
     std::deque<std::pair<uint16_t, uint64_t>> m_cmds;  // (fn, mailbox address)
     std::deque<std::pair<uint16_t, msix_message>> m_msix_out;
     dma_probe m_dma_probe;
+    payload_pool m_gp_pool;  // the DMA initiator's transactions (no allocation per DMA)
     bool m_fatal = false;
     bool m_heartbeat_stopped = false;
 

@@ -21,7 +21,7 @@ bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t 
         if (m_dma_probe) m_dma_probe(fn, is_write, addr, len, false);
         return false;
     }
-    tlm::tlm_generic_payload p;
+    tlm::tlm_generic_payload& p = m_gp_pool.take();
     pcie_ext ext;
     ext.fn = fn;
     ext.kind = kind;
@@ -41,6 +41,7 @@ bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t 
     dma_socket->b_transport(p, delay);
     p.clear_extension(&ext);
     const bool ok = p.is_response_ok();
+    m_gp_pool.give(p);
     if (m_dma_probe) m_dma_probe(fn, is_write, addr, len, ok);
     if (is_write && ok) m_dirty.mark(fn, addr, len);  // pre-copy migration (docs/migration.md)
     if (posted != nullptr) {

@@ -35,7 +35,7 @@ sc_core::sc_time qp_engine::ack_timeout(const qp_ctx& q) const {
 
 void qp_engine::arm_timer(uint32_t qpn) {
     const qp_ctx* q = m_core.ctx.qp(qpn);
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     if (q == nullptr || r.outstanding.empty()) {
         r.deadline = sc_core::SC_ZERO_TIME;
         return;
@@ -45,12 +45,21 @@ void qp_engine::arm_timer(uint32_t qpn) {
         to == sc_core::SC_ZERO_TIME ? sc_core::SC_ZERO_TIME : sc_core::sc_time_stamp() + to;
     if (r.deadline != sc_core::SC_ZERO_TIME) {
         m_timed.insert(qpn);
-        m_timer_ev.notify(sc_core::SC_ZERO_TIME);
+        wake_timer(r.deadline);
     }
 }
 
+void qp_engine::wake_timer(sc_core::sc_time at) {
+    // The timer thread re-scans every deadline whenever it wakes, so a deadline no earlier than
+    // the one it sleeps until is found then; only an earlier one needs a wake-up. (Waking it for
+    // every re-armed timer left one cancelled timeout per packet in SystemC's timed-event queue,
+    // each held there until its time, milliseconds later: the queue grew to thousands of dead
+    // entries and its heap operations were a fifth of the simulator's CPU time.)
+    if (!m_timer_sleeps_timed || at < m_timer_wake) m_timer_ev.notify(sc_core::SC_ZERO_TIME);
+}
+
 void qp_engine::ack_up_to(uint32_t qpn, uint32_t psn) {
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     bool progress = false;
     // SENDs and WRITEs complete when acknowledged; a READ or atomic only by its response.
     while (!r.outstanding.empty()) {
@@ -70,7 +79,7 @@ void qp_engine::ack_up_to(uint32_t qpn, uint32_t psn) {
 }
 
 void qp_engine::retransmit(uint32_t qpn, uint32_t from_psn) {
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     std::vector<packet_ptr> again;
     for (auto& wr : r.outstanding) {
         if (psn_diff(wr.last_psn, from_psn) < 0) continue;
@@ -99,7 +108,7 @@ void qp_engine::retransmit(uint32_t qpn, uint32_t from_psn) {
 void qp_engine::on_response(uint32_t qpn, const roce_packet& p) {
     qp_ctx* q = live(qpn);
     if (q == nullptr || q->type != spec::qp_type::RC || q->state == spec::qp_state::ERR) return;
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     const bool has_aeth = p.opcode != opcode::RC_RDMA_READ_RESPONSE_MIDDLE;
     if (has_aeth) {
         const uint8_t kind = p.aeth.syndrome >> AETH_KIND_SHIFT;
@@ -119,7 +128,7 @@ void qp_engine::on_response(uint32_t qpn, const roce_packet& p) {
                           sc_core::sc_time(rnr_timer_us(p.aeth.syndrome & 31), sc_core::SC_US);
             r.deadline = sc_core::SC_ZERO_TIME;
             m_timed.insert(qpn);
-            m_timer_ev.notify(sc_core::SC_ZERO_TIME);
+            wake_timer(r.rnr_until);
             return;
         }
         if (kind == AETH_KIND_NAK) {
@@ -247,7 +256,7 @@ void qp_engine::timer_thread() {
         uint32_t who = 0;
         bool any = false;
         for (auto it = m_timed.begin(); it != m_timed.end();) {
-            const requester_state& r = m_tp[*it].req;
+            const requester_state& r = tp(*it).req;
             const bool rnr = r.rnr_pending;
             const bool ack = !r.outstanding.empty() && r.deadline != sc_core::SC_ZERO_TIME;
             if (!rnr && !ack) {
@@ -267,16 +276,19 @@ void qp_engine::timer_thread() {
             ++it;
         }
         if (!any) {
+            m_timer_sleeps_timed = false;
             sc_core::wait(m_timer_ev);
             continue;
         }
         const sc_core::sc_time now = sc_core::sc_time_stamp();
         if (next > now) {
+            m_timer_sleeps_timed = true;
+            m_timer_wake = next;
             sc_core::wait(next - now, m_timer_ev);
             continue;
         }
         qp_ctx* q = live(who);
-        requester_state& r = m_tp[who].req;
+        requester_state& r = tp(who).req;
         if (q == nullptr || q->state == spec::qp_state::ERR) {
             r.rnr_pending = false;
             r.deadline = sc_core::SC_ZERO_TIME;

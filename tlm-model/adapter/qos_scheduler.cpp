@@ -13,6 +13,23 @@ double bytes_per_ns(double mbps) { return mbps / 8000.0; }
 // ready_at() names can leave a rounding error of a few ulps, which must not cost another wait.
 constexpr double TOKEN_EPS = 1e-3;  // bytes
 
+// The ready list is an ordered set of (tag, qpn) kept as a sorted vector: inserting a present
+// element changes nothing, as std::set::insert.
+using ready_list = std::vector<std::pair<double, uint32_t>>;
+
+void ready_insert(ready_list& v, const std::pair<double, uint32_t>& x) {
+    const auto it = std::lower_bound(v.begin(), v.end(), x);
+    if (it == v.end() || *it != x) v.insert(it, x);
+}
+
+// true: x was there.
+bool ready_erase(ready_list& v, const std::pair<double, uint32_t>& x) {
+    const auto it = std::lower_bound(v.begin(), v.end(), x);
+    if (it == v.end() || *it != x) return false;
+    v.erase(it);
+    return true;
+}
+
 void erase_value(std::vector<uint32_t>& v, uint32_t x) {
     const auto it = std::find(v.begin(), v.end(), x);
     if (it != v.end()) v.erase(it);
@@ -101,7 +118,7 @@ void qos_scheduler::enqueue(uint32_t qpn) {
 
 double qos_scheduler::sort_in(uint16_t fn, double now_ns) {
     fn_sched& f = m_fns[fn];
-    for (const uint32_t qpn : f.arrivals) f.ready.insert({m_qps[qpn].tag, qpn});
+    for (const uint32_t qpn : f.arrivals) ready_insert(f.ready, {m_qps[qpn].tag, qpn});
     f.arrivals.clear();
     double earliest = -1.0;
     auto note = [&](double t) { earliest = earliest < 0.0 ? t : std::min(earliest, t); };
@@ -112,7 +129,7 @@ double qos_scheduler::sort_in(uint16_t fn, double now_ns) {
         const double rate = qp_rate(qpn);
         if (s.b.refill(rate, now_ns, m_p.burst_bytes) >= 0.0) {
             s.tag = std::max(s.tag, f.vtime);
-            f.ready.insert({s.tag, qpn});
+            ready_insert(f.ready, {s.tag, qpn});
             f.limited[i] = f.limited.back();
             f.limited.pop_back();
         } else {
@@ -188,9 +205,9 @@ void qos_scheduler::charge(uint32_t qpn, uint64_t bytes, double now_ns) {
     const uint16_t fn = s.st == qstate::idle ? fn_of(qpn) : s.fn;
     fn_sched& f = fn_state(fn);
     // A queue sorted by its tag is re-sorted (charges from outside a turn: retransmissions).
-    const bool sorted = s.st == qstate::waiting && f.ready.erase({s.tag, qpn}) != 0;
+    const bool sorted = s.st == qstate::waiting && ready_erase(f.ready, {s.tag, qpn});
     s.tag += l / qp_weight(qpn);
-    if (sorted) f.ready.insert({s.tag, qpn});
+    if (sorted) ready_insert(f.ready, {s.tag, qpn});
     const double qrate = qp_rate(qpn);
     if (qrate > 0.0) {
         s.b.refill(qrate, now_ns, m_p.burst_bytes);
@@ -218,7 +235,7 @@ void qos_scheduler::forget(uint32_t qpn) {
         fn_sched& f = m_fns[s.fn];
         erase_value(f.arrivals, qpn);
         erase_value(f.limited, qpn);
-        f.ready.erase({s.tag, qpn});
+        ready_erase(f.ready, {s.tag, qpn});
     }
     s = qp_sched{};
 }

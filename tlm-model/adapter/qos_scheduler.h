@@ -109,10 +109,12 @@ private:
         double tag = 0.0;    // start tag at level 1
         double vtime = 0.0;  // level-2 virtual time: tag of the queue last picked here
         bucket b;
-        bool listed = false;                          // in m_active
-        std::vector<uint32_t> arrivals;               // activated, not yet sorted in
-        std::set<std::pair<double, uint32_t>> ready;  // (tag, qpn): eligible by rate limit
-        std::vector<uint32_t> limited;                // waiting for their own tokens
+        bool listed = false;             // in m_active
+        std::vector<uint32_t> arrivals;  // activated, not yet sorted in
+        // (tag, qpn), eligible by rate limit: a sorted vector used as an ordered set (a few
+        // queues per function; a std::set allocated a node for each of the turns per packet).
+        std::vector<std::pair<double, uint32_t>> ready;
+        std::vector<uint32_t> limited;  // waiting for their own tokens
         bool empty() const { return arrivals.empty() && ready.empty() && limited.empty(); }
     };
 

@@ -37,7 +37,7 @@ void qp_engine::on_transition(uint32_t qpn, qp_state from, qp_state to) {
     qp_ctx* q = m_core.ctx.qp(qpn);
     if (q == nullptr) return;
     if (m_core.probes.qp_state) m_core.probes.qp_state(qpn, to);
-    qp_transport& t = m_tp[qpn];
+    qp_transport& t = tp(qpn);
     if (to == qp_state::RESET) {
         q->parked = false;
         m_core.sched.forget(qpn);
@@ -120,7 +120,7 @@ void qp_engine::complete(uint32_t qpn, uint16_t index, const spec::send_wqe& w, 
     // Errors and flushes always complete; successes only when signaled.
     const bool error = st != cqe_status::SUCCESS;
     if (error && st != cqe_status::WR_FLUSH_ERR && q->type != spec::qp_type::UD) {
-        m_tp[qpn].req.error_decided = true;
+        tp(qpn).req.error_decided = true;
     }
     if (error || (w.flags & spec::wqe_flags::SIGNALED)) {
         spec::cqe c{};
@@ -164,7 +164,7 @@ void qp_engine::complete(uint32_t qpn, uint16_t index, const spec::send_wqe& w, 
 }
 
 void qp_engine::complete_front(uint32_t qpn, cqe_status st) {
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     if (r.outstanding.empty()) return;
     const outstanding_wr wr = std::move(r.outstanding.front());
     r.outstanding.pop_front();
@@ -225,7 +225,7 @@ void qp_engine::send_thread() {
 bool qp_engine::serve(uint32_t qpn) {
     qp_ctx* q = m_core.ctx.qp(qpn);
     if (q == nullptr) return false;
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     if (!r.unsent.empty()) {
         // A message in progress goes on in RTS, and in SQD (a drain finishes what it started).
         if (q->state == qp_state::RTS || q->state == qp_state::SQD) {
@@ -292,7 +292,7 @@ bool qp_engine::serve(uint32_t qpn) {
 
 void qp_engine::flush(uint32_t qpn) {
     // In-flight WQEs first, in order, then everything still in the rings.
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     r.unsent.clear();
     while (!r.outstanding.empty()) {
         if (live(qpn) == nullptr) return;
@@ -311,7 +311,7 @@ void qp_engine::flush(uint32_t qpn) {
         r.staged_bytes -= e.payload.size();
         complete(qpn, e.index, e.wqe, cqe_status::WR_FLUSH_ERR, 0);
     }
-    responder_state& s = m_tp[qpn].resp;
+    responder_state& s = tp(qpn).resp;
     for (const bool recv : {false, true}) {
         for (;;) {
             qp_ctx* q = live(qpn);

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <set>
 #include <utility>
 #include <vector>
@@ -84,7 +85,7 @@ public:
 
     // VF migration (adapter_migration.cpp, docs/migration.md): a QP's transport state, and the
     // wake-up of the send and timer threads when a function resumes.
-    qp_transport& transport(uint32_t qpn) { return m_tp[qpn]; }
+    qp_transport& transport(uint32_t qpn) { return tp(qpn); }
     void resume() {
         m_timer_ev.notify(sc_core::SC_ZERO_TIME);
         m_core.work_ev.notify(sc_core::SC_ZERO_TIME);
@@ -128,6 +129,8 @@ private:
     void ack_up_to(uint32_t qpn, uint32_t psn);
     void retransmit(uint32_t qpn, uint32_t from_psn);
     void arm_timer(uint32_t qpn);
+    // A deadline was set at `at`: wakes the timer thread if it sleeps past it.
+    void wake_timer(sc_core::sc_time at);
     sc_core::sc_time ack_timeout(const qp_ctx& q) const;
 
     // responder.cpp
@@ -160,11 +163,26 @@ private:
     event_unit& m_events;
     port& m_port;
     qp_engine_timing m_t;
-    std::vector<qp_transport> m_tp;
+    // Per-QP transport state (qpn < MAX_QP), created on first use: a run uses a few of the
+    // MAX_QP numbers, and constructing all of them (five std::deques each) and destroying them
+    // again was a third of a short bench run's CPU time. Heap entries, so a reference to one
+    // stays valid while others are created.
+    std::vector<std::unique_ptr<qp_transport>> m_tp;
+    qp_transport& tp(uint32_t qpn) {
+        std::unique_ptr<qp_transport>& t = m_tp[qpn];
+        if (!t) t = std::make_unique<qp_transport>();
+        return *t;
+    }
     sc_core::sc_event m_timer_ev;
     std::set<uint32_t> m_timed;  // QPs with a retransmission or RNR timer running
-    // Queues off the schedule until their next packet's data arrives: (time, qpn).
-    std::set<std::pair<sc_core::sc_time, uint32_t>> m_data_wait;
+    // What the timer thread sleeps until: m_timer_wake when m_timer_sleeps_timed, else only
+    // m_timer_ev (no timer was running when it last looked).
+    bool m_timer_sleeps_timed = false;
+    sc_core::sc_time m_timer_wake;
+    // Queues off the schedule until their next packet's data arrives: (time, qpn), an ordered
+    // set kept as a sorted vector (a handful of entries; a std::set node per wait was a heap
+    // allocation per packet).
+    std::vector<std::pair<sc_core::sc_time, uint32_t>> m_data_wait;
     std::deque<sc_core::sc_time> m_posted;  // arrival times of payload writes in flight
     transport_counters m_tc;
 };

@@ -124,7 +124,7 @@ cqe_status qp_engine::check_local_targets(uint32_t qpn, const spec::send_wqe& w,
 }
 
 void qp_engine::prefetch(uint32_t qpn) {
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     // The fetch stage runs ahead only in RTS (SQD starts nothing new; ERR/SQE flush in order).
     // It takes a WQE while the queue engine has one (a pending work token) and the staging
     // buffer has room; the first WQE is always taken, whatever its size, since its payload
@@ -147,7 +147,7 @@ void qp_engine::prefetch(uint32_t qpn) {
 void qp_engine::stage_wqe(uint32_t qpn, uint16_t index) {
     qp_ctx* q = live(qpn);
     if (q == nullptr) return;
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     staged_wqe e;
     e.index = index;
     const uint64_t slot = index & ((1u << q->sq_log_size) - 1);

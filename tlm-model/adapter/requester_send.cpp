@@ -35,7 +35,7 @@ bool qp_engine::send_rc(uint32_t qpn, outstanding_wr& wr, staged_wqe& e) {
     const std::vector<uint8_t>& payload = e.payload;
     qp_ctx* q = live(qpn);
     if (q == nullptr) return false;
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     const spec::send_wqe& w = wr.wqe;
     const auto op = static_cast<wqe_opcode>(w.opcode);
     const uint32_t mtu = mtu_bytes(*q);
@@ -82,7 +82,13 @@ bool qp_engine::send_rc(uint32_t qpn, outstanding_wr& wr, staged_wqe& e) {
             if (first && wr.kind == wr_kind::write) p.reth = {w.remote_addr, w.rkey, len};
             if (last) p.imm = w.imm;
             const uint32_t off = i * mtu, seg = std::min(mtu, len - off);
-            p.payload.assign(payload.begin() + off, payload.begin() + off + seg);
+            if (n == 1) {
+                // The whole message in one packet: the staged copy becomes the packet's (the
+                // staged entry is dropped after this), so the data path copies the bytes once.
+                p.payload = std::move(e.payload);
+            } else {
+                p.payload.assign(payload.begin() + off, payload.begin() + off + seg);
+            }
             wr.packets.push_back(std::make_shared<const roce_packet>(std::move(p)));
         }
         wr.last_psn = (r.next_psn - 1) & PSN_MASK;
@@ -100,7 +106,7 @@ bool qp_engine::send_rc(uint32_t qpn, outstanding_wr& wr, staged_wqe& e) {
 }
 
 void qp_engine::send_next(uint32_t qpn) {
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     if (r.unsent.empty() || live(qpn) == nullptr) return;
     const packet_ptr p = std::move(r.unsent.front());
     r.unsent.pop_front();
@@ -128,8 +134,8 @@ void qp_engine::send_ud(uint32_t qpn, staged_wqe& e) {
     roce_packet p = make_packet(qpn, w.ud_qpn, av);
     const bool imm = w.opcode == static_cast<uint8_t>(wqe_opcode::SEND_WITH_IMM);
     p.opcode = imm ? opcode::UD_SEND_ONLY_WITH_IMM : opcode::UD_SEND_ONLY;
-    p.psn = m_tp[qpn].req.next_psn;
-    m_tp[qpn].req.next_psn = (p.psn + 1) & PSN_MASK;
+    p.psn = tp(qpn).req.next_psn;
+    tp(qpn).req.next_psn = (p.psn + 1) & PSN_MASK;
     p.solicited = (w.flags & spec::wqe_flags::SOLICITED) != 0;
     p.imm = w.imm;
     // A Q_Key with the high bit set means "use the QP's own Q_Key" (IBA 10.2.5).

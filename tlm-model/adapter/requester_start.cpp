@@ -15,11 +15,13 @@ void qp_engine::wait_data(uint32_t qpn, sc_core::sc_time at) {
     // Off the schedule until the data is there: the turn goes to a queue that can send now, so
     // one queue's DMA never delays another's packet (the send thread re-activates it at `at`).
     m_core.sched.consume(qpn);
-    m_data_wait.emplace(at, qpn);
+    const std::pair<sc_core::sc_time, uint32_t> w{at, qpn};
+    const auto it = std::lower_bound(m_data_wait.begin(), m_data_wait.end(), w);
+    if (it == m_data_wait.end() || *it != w) m_data_wait.insert(it, w);
 }
 
 bool qp_engine::send_ready(uint32_t qpn) {
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     if (r.unsent.empty() || r.unsent.size() > r.unsent_ready.size()) {
         if (!r.unsent.empty()) send_next(qpn);  // no arrival times recorded: nothing to wait for
         return !r.unsent.empty();
@@ -35,7 +37,7 @@ bool qp_engine::send_ready(uint32_t qpn) {
 
 void qp_engine::start_staged(uint32_t qpn) {
     qp_ctx* q = live(qpn);
-    requester_state& r = m_tp[qpn].req;
+    requester_state& r = tp(qpn).req;
     if (q == nullptr || r.staged.empty()) return;
     auto pop = [&r]() {
         staged_wqe out = std::move(r.staged.front());

@@ -29,7 +29,7 @@ uint8_t nak(aeth_syndrome s) { return static_cast<uint8_t>(s); }
 void qp_engine::send_ack(uint32_t qpn, const roce_packet&, uint8_t syndrome, uint32_t psn) {
     qp_ctx* q = live(qpn);
     if (q == nullptr) return;
-    responder_state& s = m_tp[qpn].resp;
+    responder_state& s = tp(qpn).resp;
     roce_packet a = make_packet(qpn, q->attrs.dest_qpn, q->attrs.av);
     a.opcode = opcode::RC_ACKNOWLEDGE;
     a.psn = psn & PSN_MASK;
@@ -94,7 +94,7 @@ bool qp_engine::scatter(uint32_t qpn, const spec::recv_wqe& rw, uint32_t offset,
 
 void qp_engine::responder_error(uint32_t qpn, const roce_packet& p, aeth_syndrome code,
                                 cqe_status local) {
-    responder_state& s = m_tp[qpn].resp;
+    responder_state& s = tp(qpn).resp;
     qp_ctx* q = live(qpn);
     if (q == nullptr) return;
     if (s.in_send) {
@@ -116,7 +116,7 @@ void qp_engine::responder_error(uint32_t qpn, const roce_packet& p, aeth_syndrom
 }
 
 bool qp_engine::responder_send(uint32_t qpn, const roce_packet& p, cqe_status& err) {
-    responder_state& s = m_tp[qpn].resp;
+    responder_state& s = tp(qpn).resp;
     qp_ctx* q = live(qpn);
     const bool first = one_of(
         p.opcode, {opcode::RC_SEND_FIRST, opcode::RC_SEND_ONLY, opcode::RC_SEND_ONLY_WITH_IMM});

@@ -68,7 +68,7 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
         (q->state != qp_state::RTR && q->state != qp_state::RTS && q->state != qp_state::SQD)) {
         return;
     }
-    responder_state& s = m_tp[qpn].resp;
+    responder_state& s = tp(qpn).resp;
     const int32_t d = psn_diff(p.psn, s.epsn);
     if (d > 0) {
         // A gap: NAK once until the expected packet arrives (class B, no state change).
@@ -295,7 +295,7 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
         return responder_error(qpn, p, aeth_syndrome::NAK_INV_REQ, cqe_status::LOC_QP_OP_ERR);
     }
     // ACK when asked, and at least every ack_coalesce packets (IBA 9.7.5.1.1).
-    responder_state& s2 = m_tp[qpn].resp;
+    responder_state& s2 = tp(qpn).resp;
     if (live(qpn) == nullptr) return;
     if (p.ack_req || ++s2.unacked >= m_t.ack_coalesce) {
         send_ack(qpn, p, AETH_ACK_NO_CREDITS, p.psn);

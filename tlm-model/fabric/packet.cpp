@@ -1,5 +1,7 @@
 #include "tlm-model/fabric/packet.h"
 
+#include <array>
+#include <cstdint>
 #include <cstdio>
 
 #include "tlm-model/fabric/wire_constants.h"
@@ -102,11 +104,28 @@ uint32_t gid_ipv4(const gid& g) {
     return a;
 }
 
-transport_headers header_layout(op o) { return layout_of(o); }
+namespace {
+
+// layout_of() for every opcode value, computed once: header_layout() is on the per-packet path
+// (wire_size() and wire_occupancy() of every frame call it three times), where the switch cost
+// more than all the other size arithmetic.
+static_assert(sizeof(op) == 1, "the table below has one row per value of an 8-bit opcode");
+const std::array<transport_headers, UINT8_MAX + 1>& layouts() {
+    static const std::array<transport_headers, UINT8_MAX + 1> table = [] {
+        std::array<transport_headers, UINT8_MAX + 1> t{};
+        for (unsigned raw = 0; raw <= UINT8_MAX; ++raw) t[raw] = layout_of(static_cast<op>(raw));
+        return t;
+    }();
+    return table;
+}
+
+}  // namespace
+
+transport_headers header_layout(op o) { return layouts()[static_cast<uint8_t>(o)]; }
 
 transport_headers header_layout(uint8_t raw_opcode) {
     // layout_of() answers known == false for any value that is not an enumerator.
-    return layout_of(static_cast<op>(raw_opcode));
+    return layouts()[raw_opcode];
 }
 
 bool is_known_opcode(uint8_t raw_opcode) { return header_layout(raw_opcode).known; }

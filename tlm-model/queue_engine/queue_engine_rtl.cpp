@@ -30,6 +30,7 @@ queue_engine_rtl::queue_engine_rtl(const queue_engine_options& opt)
     m_opt.clock_ps = std::max<uint64_t>(m_opt.clock_ps, 2);
     m_ctx->timeunit(-12);
     m_ctx->timeprecision(-12);
+    m_now_ps = m_opt.now_ps ? m_opt.now_ps() : 0;
     if (!m_opt.trace_file.empty()) m_ctx->traceEverOn(true);
     m_top = std::make_unique<Vchio_queue_engine>(m_ctx.get(), "chio_queue_engine");
     if (!m_opt.trace_file.empty()) {
@@ -93,10 +94,9 @@ void queue_engine_rtl::dump(uint64_t t) {
 }
 
 void queue_engine_rtl::tick() {
-    m_top->eval();
     collect_outputs();
     uint64_t t = m_traced_any ? m_last_t + m_opt.clock_ps : 0;
-    if (m_opt.now_ps) t = std::max(t, m_opt.now_ps());
+    t = std::max(t, m_now_ps);
     m_traced_any = true;
     m_last_t = t;
     m_ctx->time(t);
@@ -140,24 +140,27 @@ void queue_engine_rtl::check_progress(uint64_t start, const char* what) const {
 
 void queue_engine_rtl::handshake(unsigned char& valid, const unsigned char& ready) {
     use_context();
+    // Simulated time stands still during a call (the RTL runs in a zero-time batch): read once.
+    m_now_ps = m_opt.now_ps ? m_opt.now_ps() : 0;
     valid = 1;
+    m_top->eval();  // the changed inputs settle before the edge that may take them
     const uint64_t start = m_cycles;
     for (;;) {
-        m_top->eval();
         const bool taken = ready != 0;
         tick();
         if (taken) break;
         check_progress(start, "input ready");
     }
     valid = 0;
+    m_top->eval();
     run_until_idle();
 }
 
 void queue_engine_rtl::run_until_idle() {
+    // The outputs are settled here: by the caller's eval() after its last input change, then by
+    // each tick's falling-edge eval() (no input changes between clocks).
     const uint64_t start = m_cycles;
-    for (;;) {
-        m_top->eval();
-        if (m_top->idle_o) return;
+    while (!m_top->idle_o) {
         tick();
         check_progress(start, "idle");
     }

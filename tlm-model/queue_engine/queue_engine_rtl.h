@@ -51,7 +51,8 @@ private:
     // it, then drops it and clocks until the engine is idle.
     void handshake(unsigned char& valid, const unsigned char& ready);
     void run_until_idle();
-    // One clock: settle, collect the outputs taken at this edge, rising and falling edge.
+    // One clock: collect the outputs taken at this edge, rising and falling edge. Called with
+    // the model settled (eval() after the last input change): each clock costs two eval()s.
     void tick();
     void collect_outputs();
     void dump(uint64_t t);
@@ -64,6 +65,7 @@ private:
     queue_engine_options m_opt;
     uint64_t m_cycles = 0;
     uint64_t m_last_t = 0;
+    uint64_t m_now_ps = 0;  // now_ps() at the start of the current call
     bool m_traced_any = false;
     bool m_initialized = false;  // reset and RAM clearing done (not traced)
 
