@@ -126,30 +126,52 @@ TEST(migration_device, bad_commands_and_bad_blobs_get_their_status) {
         // Truncated: BAD_BLOB.
         std::memcpy(p, blob.data(), size);
         EXPECT_EQ(m.load_vf(3, big, size - 8).status, status::BAD_BLOB);
-        // Saved atomic results of a QP the blob does not hold, or more of them for one QP than a
-        // responder keeps: BAD_BLOB (well-formed blobs, checksums right).
+        // Saved atomic results (section 12), in a blob of VF 1's function state and one QP of
+        // its own (numbers VF 1 and 2 do not hold, so the load can succeed into VF 3).
         model::vf_state st;
         ASSERT_EQ(model::decode_vf_state(blob.data(), blob.size(), st).status,
                   model::vf_decode_result::code::ok);
-        ASSERT_FALSE(st.qps.empty());
+        model::vf_state one;
+        one.source_fn = st.source_fn;
+        one.function = st.function;
+        one.function.async_eqn = -1;
+        one.config = st.config;
+        one.pds.push_back({1000, 1});
+        one.eqs.push_back({63, 4, 0, 1, 0x10000, {}});
+        one.cqs.push_back({1000, 4, 63, 1, 0, 0x20000, {}});
+        model::vf_qp_rec q;
+        q.index = 2000;
+        q.type = static_cast<uint32_t>(spec::qp_type::RC);
+        q.state = static_cast<uint32_t>(spec::qp_state::RESET);
+        q.send_cqn = q.recv_cqn = q.pd = 1000;
+        q.sq_log_size = q.rq_log_size = 4;
+        one.qps.push_back(q);
         auto load_with = [&](const std::vector<model::vf_atomic_rec>& atomics) {
-            model::vf_state t = st;
+            model::vf_state t = one;
             t.atomics = atomics;
             const std::vector<uint8_t> b = model::encode_vf_state(t);
             std::memcpy(p, b.data(), b.size());
             return m.load_vf(3, big, static_cast<uint32_t>(b.size())).status;
         };
-        uint32_t stranger = 0;
-        while (std::any_of(st.qps.begin(), st.qps.end(),
-                           [&](const model::vf_qp_rec& q) { return q.index == stranger; }))
-            ++stranger;
-        EXPECT_EQ(load_with({{stranger, 1, 7}}), status::BAD_BLOB);
-        std::vector<model::vf_atomic_rec> many(model::responder_state::MAX_SAVED_ATOMICS + 1);
-        for (uint32_t i = 0; i < many.size(); ++i) many[i] = {st.qps[0].index, i, i};
+        // Of a QP the blob does not hold, or more than a responder keeps: BAD_BLOB.
+        EXPECT_EQ(load_with({{1999, 1, 7}}), status::BAD_BLOB);
+        const size_t keep = model::responder_state::MAX_SAVED_ATOMICS;
+        std::vector<model::vf_atomic_rec> many(keep + 1);
+        for (uint32_t i = 0; i < many.size(); ++i) many[i] = {2000, i, 0x1000u + i};
         EXPECT_EQ(load_with(many), status::BAD_BLOB);
-        // As many as a responder keeps is well-formed (refused only for the numbers VF 1 holds).
+        // As many as a responder keeps: loaded, and VF 3 saves them again, in order.
         many.pop_back();
-        EXPECT_EQ(load_with(many), status::NO_RES);
+        ASSERT_EQ(load_with(many), status::OK);
+        ASSERT_TRUE(m.save_vf(3, big, size).ok());
+        model::vf_state back;
+        ASSERT_EQ(model::decode_vf_state(p, size, back).status, model::vf_decode_result::code::ok);
+        ASSERT_EQ(back.atomics.size(), keep);
+        for (size_t i = 0; i < keep; ++i) {
+            EXPECT_EQ(back.atomics[i].qp, 2000u);
+            EXPECT_EQ(back.atomics[i].psn, many[i].psn);
+            EXPECT_EQ(back.atomics[i].orig, many[i].orig);
+        }
+        ASSERT_TRUE(m.reset_vf(3).ok());
         const auto& c = h.plat.adapter.contexts();
         EXPECT_EQ(owned_by(c.qps, 3) + owned_by(c.cqs, 3) + owned_by(c.eqs, 3), 0u);
         EXPECT_TRUE(m.resume_vf(1).ok());
