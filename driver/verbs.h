@@ -305,6 +305,11 @@ struct open_options {
 // the driver's one-line reason on failure.
 context* open_device(drv::bus& b, const open_options& o = {}, std::string* error = nullptr);
 int close_device(context* ctx);
+// Frees the context and every object under it in host memory without a command to the device,
+// for when the device can no longer be asked: the simulation that held it has ended, or the
+// owner is tearing down outside a driver thread. Whatever the device still holds stays there
+// until its next reset. close_device is the orderly way.
+void abandon_device(context* ctx);
 int query_device(context* ctx, device_attr* attr);
 int query_port(context* ctx, uint8_t port_num, port_attr* attr);
 int query_gid(context* ctx, uint8_t port_num, int index, gid* out);

@@ -46,6 +46,21 @@ int close_device(context* ctx) {
     return 0;
 }
 
+void abandon_device(context* ctx) {
+    if (ctx == nullptr) return;
+    // Children before parents, as close_device destroys them, so that no object outlives one it
+    // refers to; each destructor gives back only its host memory.
+    ctx->qps.clear();
+    ctx->srqs.clear();
+    ctx->ahs.clear();
+    ctx->mrs.clear();
+    ctx->cqs.clear();
+    ctx->channels.clear();
+    ctx->pds.clear();
+    for (auto& [cpu, buf] : ctx->bufs) ctx->bus->dma_free(buf);
+    delete ctx;
+}
+
 int query_device(context* ctx, device_attr* a) {
     if (ctx == nullptr || a == nullptr) return EINVAL;
     const drv::device_caps& c = ctx->dev->caps();

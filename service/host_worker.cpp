@@ -10,6 +10,10 @@ host_worker::host_worker(unsigned index, cosim::platform& p)
     sc_core::sc_spawn([this] { run(); }, sc_core::sc_gen_unique_name("verbs_worker"));
 }
 
+// The service ends with the worker's thread suspended, and SystemC does not resume it: the
+// context it opened is freed here, without commands (there is no simulation left to run them).
+host_worker::~host_worker() { verbs::abandon_device(m_ctx); }
+
 void host_worker::submit(std::unique_ptr<job> j) {
     m_queue.push_back(std::move(j));
     m_work.notify(sc_core::SC_ZERO_TIME);

@@ -39,6 +39,9 @@ struct job {
 class host_worker {
 public:
     host_worker(unsigned index, cosim::platform& p);
+    ~host_worker();
+    host_worker(const host_worker&) = delete;
+    host_worker& operator=(const host_worker&) = delete;
 
     unsigned index() const { return m_index; }
     bool ready() const { return m_ctx != nullptr; }

@@ -11,6 +11,10 @@
 // generic payload attributes go (command, address, data, lengths, byte enables, streaming width,
 // DMI hint, response status, option); extensions are the caller's: it clears what it set before
 // give(). Single-threaded, as the SystemC kernel is.
+//
+// The pool owns every payload it made, including those out when it is destroyed: a simulation
+// may end with an initiator suspended inside b_transport, and SystemC frees that thread's stack
+// without unwinding it, so the payload would never come back.
 #pragma once
 
 #include <memory>
@@ -22,8 +26,11 @@ namespace chio::model {
 class payload_pool {
 public:
     tlm::tlm_generic_payload& take() {
-        if (m_free.empty()) m_free.push_back(std::make_unique<tlm::tlm_generic_payload>());
-        tlm::tlm_generic_payload* p = m_free.back().release();
+        if (m_free.empty()) {
+            m_all.push_back(std::make_unique<tlm::tlm_generic_payload>());
+            m_free.push_back(m_all.back().get());
+        }
+        tlm::tlm_generic_payload* p = m_free.back();
         m_free.pop_back();
         p->set_command(tlm::TLM_IGNORE_COMMAND);
         p->set_address(0);
@@ -37,10 +44,11 @@ public:
         p->set_gp_option(tlm::TLM_MIN_PAYLOAD);
         return *p;
     }
-    void give(tlm::tlm_generic_payload& p) { m_free.emplace_back(&p); }
+    void give(tlm::tlm_generic_payload& p) { m_free.push_back(&p); }
 
 private:
-    std::vector<std::unique_ptr<tlm::tlm_generic_payload>> m_free;
+    std::vector<std::unique_ptr<tlm::tlm_generic_payload>> m_all;
+    std::vector<tlm::tlm_generic_payload*> m_free;
 };
 
 }  // namespace chio::model
