@@ -112,7 +112,7 @@ struct responder_state {
     uint32_t write_off = 0;
     // Atomic results kept for duplicate requests (IBA 9.7.5.1.3), the newest
     // MAX_SAVED_ATOMICS of them; saved with a VF's state (vf_state.h).
-    static constexpr size_t MAX_SAVED_ATOMICS = 16;
+    static constexpr size_t MAX_SAVED_ATOMICS = spec::limits::MAX_SAVED_ATOMICS;
     struct saved_atomic {
         uint32_t psn;
         uint64_t orig;
