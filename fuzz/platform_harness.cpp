@@ -28,8 +28,11 @@ platform_harness::platform_harness() {
 
 void platform_harness::thread_loop() {
     for (;;) {
-        cosim::sc_bus bus(m_plat->rc, m_plat->mem, m_plat->irq);
-        (*m_body)(bus, *m_plat);
+        // The bus lives in the harness, not on this thread's stack: the process ends with the
+        // thread parked below, and LeakSanitizer does not scan SystemC's coroutine stacks, so
+        // what a stack object owned would be reported lost.
+        m_bus = std::make_unique<cosim::sc_bus>(m_plat->rc, m_plat->mem, m_plat->irq);
+        (*m_body)(*m_bus, *m_plat);
         m_done = true;
         sc_core::sc_pause();
         // Parks the thread until the next run()'s sc_start(); the pause takes effect first.

@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "cosim/platform.h"
+#include "cosim/sc_bus.h"
 #include "driver/bus.h"
 
 namespace chio::fuzz {
@@ -40,6 +41,7 @@ private:
     void thread_loop();
 
     std::unique_ptr<cosim::platform> m_plat;
+    std::unique_ptr<cosim::sc_bus> m_bus;  // the current input's (see thread_loop)
     const body_fn* m_body = nullptr;
     bool m_done = false;
 };
