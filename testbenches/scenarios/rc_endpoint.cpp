@@ -11,7 +11,7 @@ constexpr uint64_t HEALTH_WATCH_NS = 100'000;  // see wait_completion()
 }  // namespace
 
 bool rc_endpoint::open(drv::bus& b, const rc_endpoint_options& o) {
-    dev = std::make_unique<drv::device>(b);
+    dev = std::make_unique<drv::device>(b, o.device);
     if (!dev->probe()) {
         error = "bring-up: " + dev->last_error();
         return false;

@@ -23,6 +23,7 @@ struct rc_endpoint_options {
     uint32_t rnr_retry = 7;
     uint32_t min_rnr_timer = 1;  // 10 us
     spec::path_mtu mtu = spec::path_mtu::MTU_4096;
+    drv::device_options device;  // the driver's (async EQ size, command events, heartbeat)
 };
 
 struct rc_endpoint {

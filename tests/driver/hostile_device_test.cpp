@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
 
 #include "driver/device.h"
 #include "driver/manager.h"
@@ -126,6 +127,104 @@ TEST(hostile_device, cq_poll_is_bounded_when_the_device_keeps_writing) {  // I3,
     EXPECT_EQ(cq->dropped(), 1u << log);  // one ring's worth, then back to the caller
     EXPECT_EQ(d.rejected_cqes(), 1u << log);
     b.on_barrier = nullptr;
+}
+
+// A device with one CQ (send and receive) and one RC QP in INIT, with one receive of
+// RECV_BYTES posted as wr_id RECV_WR_ID; the CQ's ring is where the test writes as the device.
+// The scripted device answers every command OK with zeroed output, so CQ and QP are number 0.
+struct one_qp {
+    static constexpr uint32_t RECV_BYTES = 64;
+    static constexpr uint64_t RECV_WR_ID = 0x5151;
+    static constexpr unsigned CQ_LOG = 2;
+    hostile_bus b;
+    drv::device d{b};
+    std::unique_ptr<drv::completion_queue> cq;
+    std::unique_ptr<drv::queue_pair> qp;
+    spec::cqe* slots = nullptr;
+    uint32_t written = 0;  // CQEs the "device" wrote
+
+    void open() {
+        make_ready(b);
+        ASSERT_TRUE(d.probe()) << d.last_error();
+        drv::cmd_result r;
+        cq = d.create_cq(CQ_LOG, r);
+        ASSERT_TRUE(cq) << spec::cmd::to_string(r.status);
+        slots = static_cast<spec::cqe*>(b.buffers().back().cpu);
+        qp = d.create_qp(spec::qp_type::RC, *cq, *cq, 2, 2, r, 0);
+        ASSERT_TRUE(qp) << spec::cmd::to_string(r.status);
+        ASSERT_TRUE(qp->modify(d.cmd(), spec::qp_state::INIT, spec::qp_attr::STATE).ok());
+        drv::recv_wr w;
+        w.wr_id = RECV_WR_ID;
+        w.sg_list[0] = {0x1000, RECV_BYTES, 1};
+        w.num_sge = 1;
+        ASSERT_EQ(qp->post_recv(w), 0);
+    }
+    // Writes c into the next slot with the owner bit of that pass over the ring.
+    void device_writes(spec::cqe c) {
+        c.owner = drv::ring_phase(written, CQ_LOG);
+        slots[drv::ring_slot(written, CQ_LOG)] = c;
+        ++written;
+    }
+    static spec::cqe recv_cqe(uint32_t byte_len) {
+        spec::cqe c{};
+        c.qpn = 0;
+        c.wqe_index = 0;
+        c.opcode = static_cast<uint8_t>(spec::cqe_opcode::RECV);
+        c.status = static_cast<uint8_t>(spec::cqe_status::SUCCESS);
+        c.byte_len = byte_len;
+        return c;
+    }
+};
+
+TEST(hostile_device, receive_longer_than_its_buffer_completes_as_a_length_error) {  // I2
+    one_qp t;
+    ASSERT_NO_FATAL_FAILURE(t.open());
+    t.device_writes(one_qp::recv_cqe(4096));  // 4 KiB "received" into a 64-byte buffer
+    spec::cqe wc[4];
+    ASSERT_EQ(t.cq->poll(wc, 4), 1);
+    EXPECT_EQ(wc[0].wr_id, one_qp::RECV_WR_ID);  // the driver's record, once
+    EXPECT_EQ(wc[0].status, static_cast<uint8_t>(spec::cqe_status::LOC_LEN_ERR));
+    EXPECT_EQ(wc[0].byte_len, 0u);  // the bogus length is not passed on
+    EXPECT_EQ(t.d.rejected_cqes(), 1u);
+    EXPECT_EQ(t.qp->recv_outstanding(), 0u);
+    // A length that fits is passed on as written.
+    drv::recv_wr w;
+    w.wr_id = 7;
+    w.sg_list[0] = {0x2000, one_qp::RECV_BYTES, 1};
+    w.num_sge = 1;
+    ASSERT_EQ(t.qp->post_recv(w), 0);
+    spec::cqe ok = one_qp::recv_cqe(one_qp::RECV_BYTES);
+    ok.wqe_index = 1;
+    t.device_writes(ok);
+    ASSERT_EQ(t.cq->poll(wc, 4), 1);
+    EXPECT_EQ(wc[0].wr_id, 7u);
+    EXPECT_EQ(wc[0].status, static_cast<uint8_t>(spec::cqe_status::SUCCESS));
+    EXPECT_EQ(wc[0].byte_len, one_qp::RECV_BYTES);
+    EXPECT_EQ(t.d.rejected_cqes(), 1u);
+}
+
+TEST(hostile_device, duplicate_cqe_is_dropped_and_a_stale_owner_bit_is_not_consumed) {  // I3
+    one_qp t;
+    ASSERT_NO_FATAL_FAILURE(t.open());
+    t.device_writes(one_qp::recv_cqe(16));
+    spec::cqe wc[4];
+    ASSERT_EQ(t.cq->poll(wc, 4), 1);
+    EXPECT_EQ(wc[0].wr_id, one_qp::RECV_WR_ID);
+    // The device writes the same completion again: that index was retired, so the duplicate
+    // is dropped and counted, and the application sees the WR complete once.
+    t.device_writes(one_qp::recv_cqe(16));
+    EXPECT_EQ(t.cq->poll(wc, 4), 0);
+    EXPECT_EQ(t.cq->dropped(), 1u);
+    EXPECT_EQ(t.d.rejected_cqes(), 1u);
+    // Phase flapping: the next slot holds an entry whose owner bit belongs to the previous
+    // pass over the ring. It is not the device's yet, so the driver does not consume it, and
+    // the consumer index stays where it was.
+    spec::cqe stale = one_qp::recv_cqe(16);
+    stale.owner = drv::ring_phase(t.written, one_qp::CQ_LOG) ^ 1u;
+    t.slots[drv::ring_slot(t.written, one_qp::CQ_LOG)] = stale;
+    EXPECT_EQ(t.cq->poll(wc, 4), 0);
+    EXPECT_EQ(t.cq->dropped(), 1u);
+    EXPECT_EQ(t.d.rejected_cqes(), 1u);
 }
 
 TEST(hostile_device, function_reset_is_seen_by_the_health_monitor) {  // H7
