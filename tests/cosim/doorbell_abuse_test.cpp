@@ -10,6 +10,7 @@
 // device answers commands.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 
 #include "support/platform_fixture.h"
@@ -202,6 +203,7 @@ TEST(doorbell_abuse, storm_without_new_wqes_is_cheap_and_starves_no_other_vf) {
         victim_sends = 32;
         const uint64_t page = h.vf(1).db_page(0);
         const uint64_t ring = db::SQ_DB_QPN.make(noisy.a.qp->qpn()) | db::SQ_DB_PI.make(4);
+        const uint64_t t_storm = io.now_ns();
         for (int i = 0; i < STORM; ++i) {
             h.bus(1).mmio_write64(page + db::SQ_DB, ring);
             if (i % 64 == 0) victim.poll();
@@ -213,6 +215,9 @@ TEST(doorbell_abuse, storm_without_new_wqes_is_cheap_and_starves_no_other_vf) {
             }
         }
         victim.poll();
+        std::printf("  %d doorbells took %llu ns; the NOP %llu ns\n", STORM,
+                    static_cast<unsigned long long>(io.now_ns() - t_storm),
+                    static_cast<unsigned long long>(nop_ns));
         victim_done_in_storm = victim.done();
         wqes_in_storm = c.wqes - wqes;
         doorbells_in_storm = c.doorbells - dbs;
