@@ -8,6 +8,10 @@
 // C17: an RDMA WRITE or READ of zero bytes touches no memory, so it needs no key: rkey 0 and
 // remote address 0 are allowed and complete successfully (IBA 9.7.4.1.5; rxe skips the checks),
 // without a byte written on either side and without breaking the connection.
+//
+// E6: an rkey is honoured only for a QP of the region's PD (IBA 10.6.3.1; the VF case, another
+// function's key, is sriov_isolation.another_functions_keys_are_refused_and_no_byte_moves): a
+// valid key of another PD on the same device is REM_ACCESS_ERR, and no byte of it is written.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -108,6 +112,39 @@ TEST(memory_keys, zero_length_rdma_with_rkey_zero_completes_and_touches_nothing)
                   static_cast<uint8_t>(spec::cqe_status::SUCCESS));
         EXPECT_EQ(std::memcmp(t.b.cpu() + RX, t.a.cpu(), 256), 0);
         EXPECT_EQ(t.b.cpu()[RX + 256], 0x5A);
+    });
+}
+
+TEST(memory_keys, rkey_of_another_pd_is_rem_access_err_and_writes_nothing) {
+    test::sides_options o;
+    o.kind = cosim::topology_kind::pair;
+    o.timeout = 8;
+    test::run_two_sides(o, [](test::two_sides& t) {
+        // A region of side b registered with every right, but in a PD b's QP is not in.
+        uint32_t other_pd = 0, lkey = 0, rkey = 0;
+        ASSERT_TRUE(t.b.dev->create_pd(other_pd).ok());
+        drv::dma_buffer other = t.b.dev->io().dma_alloc(8192, 4096);
+        std::memset(other.cpu, 0x77, other.size);
+        ASSERT_TRUE(t.b.dev
+                        ->reg_mr(other_pd, other.bus, other.size, other.bus,
+                                 af::LOCAL_WRITE | af::REMOTE_WRITE | af::REMOTE_READ, lkey, rkey)
+                        .ok());
+        std::memset(t.a.cpu(), 0xEE, 4096);
+        drv::send_wr w;
+        w.wr_id = 1;
+        w.opcode = spec::wqe_opcode::RDMA_WRITE;
+        w.sg_list[0] = {t.a.addr(0), 4096, t.a.lkey};
+        w.num_sge = 1;
+        w.remote_addr = other.bus;
+        w.rkey = rkey;
+        ASSERT_EQ(t.post_send(t.a, w), 0);
+        const spec::cqe* c = t.wait_wr(t.a, Q::send, 1);
+        ASSERT_TRUE(c);
+        EXPECT_EQ(c->status, static_cast<uint8_t>(spec::cqe_status::REM_ACCESS_ERR))
+            << spec::to_string(static_cast<spec::cqe_status>(c->status));
+        t.expect_exactly_once();
+        const auto* p = static_cast<const uint8_t*>(other.cpu);
+        for (uint64_t i = 0; i < other.size; ++i) ASSERT_EQ(p[i], 0x77) << "byte " << i;
     });
 }
 
