@@ -56,8 +56,10 @@ TEST(verbs, every_object_creates_and_destroys_and_busy_parents_refuse) {
         EXPECT_EQ(errno, EFAULT);
         EXPECT_EQ(v::reg_mr(pd, buf + 4096, 8192, v::ACCESS_LOCAL_WRITE), nullptr);
         EXPECT_EQ(errno, EFAULT);
-        // Remote write without local write is refused, as by ibv_reg_mr.
+        // Remote write or atomic without local write is refused, as by ibv_reg_mr (E1).
         EXPECT_EQ(v::reg_mr(pd, buf, 4096, v::ACCESS_REMOTE_WRITE), nullptr);
+        EXPECT_EQ(errno, EINVAL);
+        EXPECT_EQ(v::reg_mr(pd, buf, 4096, v::ACCESS_REMOTE_ATOMIC), nullptr);
         EXPECT_EQ(errno, EINVAL);
 
         v::comp_channel* ch = v::create_comp_channel(ctx);
