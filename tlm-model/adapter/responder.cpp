@@ -142,15 +142,20 @@ bool qp_engine::responder_send(uint32_t qpn, const roce_packet& p, cqe_status& e
             log = sq != nullptr ? sq->log_size : 0;
         }
         const uint16_t fn = q->fn;
+        // The WQE is this message's from the moment it is dequeued: a move to ERR while it is
+        // fetched must flush it first, before the WQEs behind it (per-queue order, catalogue
+        // F2; found by fuzz target packet). flush() takes the WQE of an unfinished message.
+        s.in_send = true;
+        s.rwqe = {};
+        s.rwqe_index = d.index;
+        s.rwqe_wqid = wqid;
+        s.offset = 0;
         spec::recv_wqe rw{};
         const bool fetched = m_core.dma->read(fn, base + (d.index & ((1u << log) - 1)) * sizeof(rw),
                                               &rw, sizeof(rw));
         if (live(qpn) == nullptr) return false;
-        s.in_send = true;
+        if (!s.in_send) return false;  // flushed during the fetch: it has completed
         s.rwqe = rw;
-        s.rwqe_index = d.index;
-        s.rwqe_wqid = wqid;
-        s.offset = 0;
         if (!fetched || rw.num_sge > spec::limits::MAX_RECV_SGE) {
             err = cqe_status::LOC_QP_OP_ERR;  // malformed receive WQE (catalogue D9)
             responder_error(qpn, p, aeth_syndrome::NAK_REM_OP_ERR, err);
