@@ -50,6 +50,14 @@ void rc_endpoint::publish(rendezvous& rv, const std::string& name, uint32_t psn)
     rv.put(name, {qp->qpn(), psn, port.mac, port.gid_hi, port.gid_lo, buf.bus, rkey});
 }
 
+bool rc_endpoint::open_self_connected(drv::bus& b, const rc_endpoint_options& o) {
+    constexpr uint32_t PSN = 7;
+    rendezvous rv;
+    if (!open(b, o)) return false;
+    publish(rv, "self", PSN);
+    return connect(rv, "self", PSN, o);
+}
+
 bool rc_endpoint::connect(rendezvous& rv, const std::string& peer, uint32_t my_psn,
                           const rc_endpoint_options& o) {
     const std::vector<uint64_t> p = rv.get(peer);

@@ -43,6 +43,9 @@ struct rc_endpoint {
     // Connects to the peer published as `peer` (waits for it).
     bool connect(rendezvous& rv, const std::string& peer, uint32_t my_psn,
                  const rc_endpoint_options& o = {});
+    // open(), then connects the QP to itself (its packets loop back through the port): the
+    // one-function set-up of tests that abuse a single QP. False with `error` set on failure.
+    bool open_self_connected(drv::bus& b, const rc_endpoint_options& o = {});
     uint64_t peer_addr = 0;  // the peer's buffer (bus address = iova)
     uint32_t peer_rkey = 0;
     uint8_t* cpu() const { return static_cast<uint8_t*>(buf.cpu); }

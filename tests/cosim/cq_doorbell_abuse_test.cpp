@@ -20,13 +20,10 @@ constexpr uint32_t CQ_SIZE = 1u << CQ_LOG;
 
 // An RC QP connected to itself whose RDMA WRITEs complete only on the send CQ.
 void open_self(drv::bus& b, tb::rc_endpoint& ep) {
-    tb::rendezvous rv;
     tb::rc_endpoint_options o;
     o.cq_log = CQ_LOG;
     o.buffer_bytes = 64 << 10;
-    ASSERT_TRUE(ep.open(b, o)) << ep.error;
-    ep.publish(rv, "self", 7);
-    ASSERT_TRUE(ep.connect(rv, "self", 7, o)) << ep.error;
+    ASSERT_TRUE(ep.open_self_connected(b, o)) << ep.error;  // connected to itself
 }
 
 // Posts `n` RDMA WRITEs to the endpoint's own buffer and waits (without polling) until the

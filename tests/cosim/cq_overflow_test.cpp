@@ -12,14 +12,11 @@ TEST(cq_overflow, puts_the_cq_in_error_and_its_qps_in_err) {
     bool saw_cq_error = false, saw_qp_fatal = false;
     uint32_t state = 0;
     test::run_driver([&](drv::bus& b, cosim::platform&) {
-        tb::rendezvous rv;
         tb::rc_endpoint ep;
         tb::rc_endpoint_options o;
         o.cq_log = 1;  // two entries
         o.buffer_bytes = 4096;
-        ASSERT_TRUE(ep.open(b, o)) << ep.error;
-        ep.publish(rv, "self", 7);
-        ASSERT_TRUE(ep.connect(rv, "self", 7, o)) << ep.error;  // connected to itself
+        ASSERT_TRUE(ep.open_self_connected(b, o)) << ep.error;  // connected to itself
         for (uint64_t i = 0; i < 4; ++i) {
             drv::recv_wr r;
             r.wr_id = i;

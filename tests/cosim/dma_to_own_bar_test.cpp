@@ -67,12 +67,9 @@ void finish(drv::bus& b, cosim::platform& p, tb::rc_endpoint& ep, bar_result& r,
 }
 
 void open_self(drv::bus& b, tb::rc_endpoint& ep) {
-    tb::rendezvous rv;
     tb::rc_endpoint_options o;
     o.buffer_bytes = 4096;
-    ASSERT_TRUE(ep.open(b, o)) << ep.error;
-    ep.publish(rv, "self", 7);
-    ASSERT_TRUE(ep.connect(rv, "self", 7, o)) << ep.error;  // connected to itself
+    ASSERT_TRUE(ep.open_self_connected(b, o)) << ep.error;  // connected to itself
 }
 
 void expect_once(const std::map<uint64_t, std::vector<uint8_t>>& m, uint64_t id, cqe_status want) {

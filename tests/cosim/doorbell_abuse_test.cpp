@@ -110,14 +110,11 @@ constexpr unsigned SQ_LOG = 8;  // 256 send WQEs
 TEST(doorbell_abuse, producer_index_past_the_ring_puts_the_qp_in_err_and_flushes_once) {
     abuse_result r;
     test::run_driver([&](drv::bus& b, cosim::platform& p) {
-        tb::rendezvous rv;
         tb::rc_endpoint ep;
         tb::rc_endpoint_options o;
         o.sq_log = SQ_LOG;
         o.buffer_bytes = 4096;
-        ASSERT_TRUE(ep.open(b, o)) << ep.error;
-        ep.publish(rv, "self", 7);
-        ASSERT_TRUE(ep.connect(rv, "self", 7, o)) << ep.error;  // connected to itself
+        ASSERT_TRUE(ep.open_self_connected(b, o)) << ep.error;  // connected to itself
         for (uint64_t i = 0; i < 3; ++i) post_recv(ep, 100 + i);
         // Three sends written to the ring but not announced yet.
         for (uint64_t i = 0; i < 3; ++i) post_send(ep, i, false);
@@ -144,14 +141,11 @@ TEST(doorbell_abuse, producer_index_moving_backwards_puts_the_qp_in_err_and_flus
     abuse_result r;
     bool first_ok = false;
     test::run_driver([&](drv::bus& b, cosim::platform&) {
-        tb::rendezvous rv;
         tb::rc_endpoint ep;
         tb::rc_endpoint_options o;
         o.sq_log = SQ_LOG;
         o.buffer_bytes = 4096;
-        ASSERT_TRUE(ep.open(b, o)) << ep.error;
-        ep.publish(rv, "self", 7);
-        ASSERT_TRUE(ep.connect(rv, "self", 7, o)) << ep.error;
+        ASSERT_TRUE(ep.open_self_connected(b, o)) << ep.error;  // connected to itself
         // Two sends that go through (SQ producer index 2), then the index goes back to 1.
         for (uint64_t i = 0; i < 2; ++i) post_recv(ep, 50 + i);
         for (uint64_t i = 0; i < 2; ++i) post_send(ep, 20 + i, true);

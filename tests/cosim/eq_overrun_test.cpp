@@ -21,15 +21,12 @@ TEST(eq_overrun, is_fatal_with_its_syndrome_and_every_wr_completes_once) {
     bool recovered = false, pd_after = false;
     std::map<uint64_t, int> sends, recvs;  // wr_id -> completions seen
     auto plat = test::run_driver([&](drv::bus& b, cosim::platform&) {
-        tb::rendezvous rv;
         tb::rc_endpoint ep;
         tb::rc_endpoint_options o;
         o.cq_log = 1;                    // two CQEs per CQ: both overflow, three async events
         o.device.async_eq_log_size = 1;  // two EQEs: the third event overruns the EQ
         o.buffer_bytes = 4096;
-        ASSERT_TRUE(ep.open(b, o)) << ep.error;
-        ep.publish(rv, "self", 7);
-        ASSERT_TRUE(ep.connect(rv, "self", 7, o)) << ep.error;  // connected to itself
+        ASSERT_TRUE(ep.open_self_connected(b, o)) << ep.error;  // connected to itself
         for (uint64_t i = 0; i < WRS; ++i) {
             drv::recv_wr r;
             r.wr_id = 100 + i;

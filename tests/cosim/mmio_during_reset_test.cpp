@@ -31,13 +31,10 @@ TEST(mmio_during_reset, is_discarded_and_the_device_comes_back_whole) {
     p.adapter.reset_ns = 50000.0;
     cosim::platform plat("host0", p);
     plat.run_driver([&](drv::bus& b) {
-        tb::rendezvous rv;
         tb::rc_endpoint ep;
         tb::rc_endpoint_options o;
         o.buffer_bytes = 4096;
-        ASSERT_TRUE(ep.open(b, o)) << ep.error;
-        ep.publish(rv, "self", 7);
-        ASSERT_TRUE(ep.connect(rv, "self", 7, o)) << ep.error;
+        ASSERT_TRUE(ep.open_self_connected(b, o)) << ep.error;  // connected to itself
         const uint64_t bar0 = ep.dev->bar0();
         const uint32_t qpn = ep.qp->qpn();
         db_errors_before = b.mmio_read32(bar0 + reg::DB_ERR_COUNT);
