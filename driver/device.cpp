@@ -304,30 +304,31 @@ bool device::retire(spec::cqe& c) {
         c.wr_id = qp.send_wr_id(c.wqe_index);
         return true;
     }
+    uint64_t capacity = 0;
     if (qp.srqn() != cmd::NO_SRQ) {
         auto s = m_srqs.find(qp.srqn());
-        if (s == m_srqs.end() || !s->second->retire(c.wqe_index)) {
+        if (s == m_srqs.end() || !s->second->retire(c.wqe_index, c.wr_id, capacity)) {
             ++m_rejected_cqes;
             return false;
         }
-        return true;
+    } else {
+        if (static_cast<uint16_t>(c.wqe_index - qp.recv_ci()) < qp.recv_outstanding() &&
+            qp.recv_gap(c.wqe_index)) {
+            m_cq_error = true;  // a lost receive completion, as above
+            ++m_rejected_cqes;
+            return false;
+        }
+        if (!qp.retire_recv(c.wqe_index)) {
+            ++m_rejected_cqes;
+            return false;
+        }
+        c.wr_id = qp.recv_wr_id(c.wqe_index);
+        capacity = qp.recv_capacity(c.wqe_index);
     }
-    if (static_cast<uint16_t>(c.wqe_index - qp.recv_ci()) < qp.recv_outstanding() &&
-        qp.recv_gap(c.wqe_index)) {
-        m_cq_error = true;  // a lost receive completion, as above
-        ++m_rejected_cqes;
-        return false;
-    }
-    if (!qp.retire_recv(c.wqe_index)) {
-        ++m_rejected_cqes;
-        return false;
-    }
-    c.wr_id = qp.recv_wr_id(c.wqe_index);
     // Only a SEND lands in the receive buffer; RECV_RDMA_WITH_IMM's byte_len is the length of
     // the RDMA write into the remote MR, not of the (possibly empty) receive buffer.
     if (c.opcode == static_cast<uint8_t>(spec::cqe_opcode::RECV) &&
-        c.status == static_cast<uint8_t>(spec::cqe_status::SUCCESS) &&
-        c.byte_len > qp.recv_capacity(c.wqe_index)) {
+        c.status == static_cast<uint8_t>(spec::cqe_status::SUCCESS) && c.byte_len > capacity) {
         // More bytes than the posted buffer holds: the WQE still completes (once), as a local
         // length error, and the bogus length is not passed on.
         ++m_rejected_cqes;

@@ -56,6 +56,8 @@ cmd_result queue_pair::create(command_channel& c, spec::qp_type type, uint32_t s
     m_srqn = srqn;
     m_sq_log = sq_log_size;
     m_rq_log = rq_log_size;
+    m_sq_posted.assign(size_t{1} << sq_log_size, send_record{});
+    m_rq_posted.assign(size_t{1} << rq_log_size, recv_record{});
     m_state = qp_state::RESET;
     m_valid = true;
     m_send_cqn = send_cqn;
@@ -159,7 +161,9 @@ int queue_pair::post_send(const send_wr& wr, bool ring_doorbell) {
         }
     }
     auto* ring = static_cast<spec::send_wqe*>(m_sq.cpu);
-    std::memcpy(&ring[ring_slot(m_sq_pi, m_sq_log)], &w, sizeof(w));
+    const uint32_t slot = ring_slot(m_sq_pi, m_sq_log);
+    std::memcpy(&ring[slot], &w, sizeof(w));
+    m_sq_posted[slot] = {wr.wr_id, (wr.flags & spec::wqe_flags::SIGNALED) != 0};
     if (observer* o = m_bus.watcher()) o->posted_send(m_qpn, m_sq_pi, w);
     ++m_sq_pi;
     if (ring_doorbell) ring_sq();
@@ -174,11 +178,15 @@ int queue_pair::post_recv(const recv_wr& wr) {
     spec::recv_wqe w{};
     w.wr_id = wr.wr_id;
     w.num_sge = static_cast<uint8_t>(wr.num_sge);
+    uint64_t capacity = 0;
     for (uint32_t i = 0; i < wr.num_sge; ++i) {
         w.sg_list[i] = {wr.sg_list[i].addr, wr.sg_list[i].length, wr.sg_list[i].lkey};
+        capacity += wr.sg_list[i].length;
     }
     auto* ring = static_cast<spec::recv_wqe*>(m_rq.cpu);
-    std::memcpy(&ring[ring_slot(m_rq_pi, m_rq_log)], &w, sizeof(w));
+    const uint32_t slot = ring_slot(m_rq_pi, m_rq_log);
+    std::memcpy(&ring[slot], &w, sizeof(w));
+    m_rq_posted[slot] = {wr.wr_id, capacity};
     if (observer* o = m_bus.watcher()) o->posted_recv(m_qpn, m_rq_pi, w);
     ++m_rq_pi;
     ring_rq();
@@ -215,33 +223,22 @@ bool queue_pair::retire_recv(uint16_t wqe_index) {
 }
 
 uint64_t queue_pair::send_wr_id(uint16_t wqe_index) const {
-    const auto* ring = static_cast<const spec::send_wqe*>(m_sq.cpu);
-    return ring == nullptr ? 0 : ring[ring_slot(wqe_index, m_sq_log)].wr_id;
+    return m_sq_posted.empty() ? 0 : m_sq_posted[ring_slot(wqe_index, m_sq_log)].wr_id;
 }
 
 bool queue_pair::send_gap(uint16_t wqe_index) const {
-    const auto* ring = static_cast<const spec::send_wqe*>(m_sq.cpu);
     for (uint16_t i = m_sq_ci; i != wqe_index; ++i) {
-        if (ring[ring_slot(i, m_sq_log)].flags & spec::wqe_flags::SIGNALED) return true;
+        if (m_sq_posted[ring_slot(i, m_sq_log)].signaled) return true;
     }
     return false;
 }
 
 uint64_t queue_pair::recv_wr_id(uint16_t wqe_index) const {
-    const auto* ring = static_cast<const spec::recv_wqe*>(m_rq.cpu);
-    return ring == nullptr ? 0 : ring[ring_slot(wqe_index, m_rq_log)].wr_id;
+    return m_rq_posted.empty() ? 0 : m_rq_posted[ring_slot(wqe_index, m_rq_log)].wr_id;
 }
 
 uint64_t queue_pair::recv_capacity(uint16_t wqe_index) const {
-    const auto* ring = static_cast<const spec::recv_wqe*>(m_rq.cpu);
-    if (ring == nullptr) return 0;
-    const spec::recv_wqe& w = ring[ring_slot(wqe_index, m_rq_log)];
-    uint64_t n = 0;
-    // num_sge was checked at post time; the bound keeps a corrupted ring from overrunning.
-    for (unsigned i = 0; i < w.num_sge && i < spec::limits::MAX_RECV_SGE; ++i) {
-        n += w.sg_list[i].length;
-    }
-    return n;
+    return m_rq_posted.empty() ? 0 : m_rq_posted[ring_slot(wqe_index, m_rq_log)].capacity;
 }
 
 void queue_pair::flush(std::vector<spec::cqe>& send, std::vector<spec::cqe>& recv) {

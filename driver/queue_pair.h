@@ -97,8 +97,10 @@ public:
     // Completion bookkeeping, called by the CQ poller. False when the index was never posted.
     bool retire_send(uint16_t wqe_index);
     bool retire_recv(uint16_t wqe_index);
-    // What the driver itself posted at a ring index (its own ring copy, never the device's word):
-    // the wr_id of a send or receive WQE, and the bytes a receive WQE can take (catalogue I2).
+    // What the driver itself posted at a ring index, from its private record (never the ring in
+    // host memory, which the application or a device can rewrite after posting, catalogue C16,
+    // nor the device's word, I1): the wr_id of a send or receive WQE, and the bytes a receive
+    // WQE can take (catalogue I2).
     uint64_t send_wr_id(uint16_t wqe_index) const;
     // A completion at this index would skip a WQE that owes its own completion: a signaled send
     // WQE before it, or any receive WQE before it (the device completes each queue in order, so
@@ -136,9 +138,22 @@ private:
     void ring_sq();
     void ring_rq();
 
+    // The driver's private record of each ring slot as posted (mlx5's wrid arrays): what a
+    // completion reports and what the gap and length checks use.
+    struct send_record {
+        uint64_t wr_id = 0;
+        bool signaled = false;
+    };
+    struct recv_record {
+        uint64_t wr_id = 0;
+        uint64_t capacity = 0;  // sum of the gather lengths
+    };
+
     bus& m_bus;
     uint64_t m_db_page;
     dma_buffer m_sq, m_rq, m_dbrec;
+    std::vector<send_record> m_sq_posted;
+    std::vector<recv_record> m_rq_posted;
     uint32_t m_qpn = 0;
     spec::qp_type m_type = spec::qp_type::RC;
     spec::qp_state m_state = spec::qp_state::RESET;

@@ -42,7 +42,7 @@ cmd_result shared_receive_queue::create(command_channel& c, uint32_t pd, unsigne
     if (!r.ok()) return r;
     m_srqn = out.srqn;
     m_log = log_size;
-    m_busy.assign(size_t{1} << log_size, 0);
+    m_slots.assign(size_t{1} << log_size, slot_record{});
     m_valid = true;
     if (observer* o = m_bus.watcher()) o->srq_created(m_srqn, log_size);
     return r;
@@ -60,15 +60,17 @@ cmd_result shared_receive_queue::destroy(command_channel& c) {
 int shared_receive_queue::post_recv(const recv_wr& wr) {
     if (!m_valid || wr.num_sge > spec::limits::MAX_RECV_SGE) return EINVAL;
     const uint32_t slot = ring_slot(m_pi, m_log);
-    if (m_busy[slot]) return ENOMEM;
+    if (m_slots[slot].busy) return ENOMEM;
     spec::recv_wqe w{};
     w.wr_id = wr.wr_id;
     w.num_sge = static_cast<uint8_t>(wr.num_sge);
+    uint64_t capacity = 0;
     for (uint32_t i = 0; i < wr.num_sge; ++i) {
         w.sg_list[i] = {wr.sg_list[i].addr, wr.sg_list[i].length, wr.sg_list[i].lkey};
+        capacity += wr.sg_list[i].length;
     }
     std::memcpy(&static_cast<spec::recv_wqe*>(m_ring.cpu)[slot], &w, sizeof(w));
-    m_busy[slot] = 1;
+    m_slots[slot] = {true, wr.wr_id, capacity};
     if (observer* o = m_bus.watcher()) o->posted_srq_recv(m_srqn, m_pi, w);
     ++m_pi;
     static_cast<spec::db_record*>(m_dbrec.cpu)->rq_pi = m_pi;
@@ -78,10 +80,13 @@ int shared_receive_queue::post_recv(const recv_wr& wr) {
     return 0;
 }
 
-bool shared_receive_queue::retire(uint16_t wqe_index) {
-    const uint32_t slot = ring_slot(wqe_index, m_log);
-    if (!m_valid || !m_busy[slot]) return false;
-    m_busy[slot] = 0;
+bool shared_receive_queue::retire(uint16_t wqe_index, uint64_t& wr_id, uint64_t& capacity) {
+    if (!m_valid) return false;
+    slot_record& s = m_slots[ring_slot(wqe_index, m_log)];
+    if (!s.busy) return false;
+    s.busy = false;
+    wr_id = s.wr_id;
+    capacity = s.capacity;
     return true;
 }
 

@@ -203,6 +203,65 @@ TEST(hostile_device, receive_longer_than_its_buffer_completes_as_a_length_error)
     EXPECT_EQ(t.d.rejected_cqes(), 1u);
 }
 
+TEST(hostile_device, completion_reports_what_was_posted_not_what_the_ring_says_now) {  // C16
+    one_qp t;
+    ASSERT_NO_FATAL_FAILURE(t.open());
+    // The application (or anything else with the page) rewrites the posted receive WQE in host
+    // memory: another wr_id and a buffer 64 times longer. The receive ring is the buffer of
+    // four receive WQEs that holds the posted one.
+    spec::recv_wqe* slot = nullptr;
+    for (const drv::dma_buffer& d : t.b.buffers()) {
+        auto* w = static_cast<spec::recv_wqe*>(d.cpu);
+        if (d.size == sizeof(spec::recv_wqe) << 2 && w->wr_id == one_qp::RECV_WR_ID) slot = w;
+    }
+    ASSERT_NE(slot, nullptr) << "receive ring not found";
+    slot->wr_id = 0xBAD;
+    slot->sg_list[0].length = one_qp::RECV_BYTES * 64;
+    t.device_writes(one_qp::recv_cqe(4096));
+    spec::cqe wc[4];
+    ASSERT_EQ(t.cq->poll(wc, 4), 1);
+    EXPECT_EQ(wc[0].wr_id, one_qp::RECV_WR_ID);  // the driver's record of the post
+    // Checked against the 64 bytes posted, not the rewritten length.
+    EXPECT_EQ(wc[0].status, static_cast<uint8_t>(spec::cqe_status::LOC_LEN_ERR));
+    EXPECT_EQ(wc[0].byte_len, 0u);
+}
+
+TEST(hostile_device, srq_receive_longer_than_its_buffer_completes_as_a_length_error) {  // I2
+    hostile_bus b;
+    make_ready(b);
+    drv::device d(b);
+    ASSERT_TRUE(d.probe()) << d.last_error();
+    drv::cmd_result r;
+    constexpr unsigned CQ_LOG = 2;
+    auto cq = d.create_cq(CQ_LOG, r);
+    ASSERT_TRUE(cq) << spec::cmd::to_string(r.status);
+    auto* slots = static_cast<spec::cqe*>(b.buffers().back().cpu);
+    auto srq = d.create_srq(0, 2, r);
+    ASSERT_TRUE(srq) << spec::cmd::to_string(r.status);
+    auto qp = d.create_qp(spec::qp_type::RC, *cq, *cq, 2, 2, r, 0, srq.get());
+    ASSERT_TRUE(qp) << spec::cmd::to_string(r.status);
+    drv::recv_wr w;
+    w.wr_id = 0x77;
+    w.sg_list[0] = {0x1000, 64, 1};
+    w.num_sge = 1;
+    ASSERT_EQ(srq->post_recv(w), 0);
+    spec::cqe c = one_qp::recv_cqe(4096);  // 4 KiB "received" into a 64-byte buffer
+    c.wr_id = 0xBAD;                       // and a wr_id the driver never posted
+    c.owner = drv::ring_phase(0, CQ_LOG);
+    slots[0] = c;
+    spec::cqe wc[4];
+    ASSERT_EQ(cq->poll(wc, 4), 1);
+    EXPECT_EQ(wc[0].wr_id, 0x77u);
+    EXPECT_EQ(wc[0].status, static_cast<uint8_t>(spec::cqe_status::LOC_LEN_ERR));
+    EXPECT_EQ(wc[0].byte_len, 0u);
+    EXPECT_EQ(d.rejected_cqes(), 1u);
+    // The slot was retired once: the same completion again is dropped.
+    c.owner = drv::ring_phase(1, CQ_LOG);
+    slots[1] = c;
+    EXPECT_EQ(cq->poll(wc, 4), 0);
+    EXPECT_EQ(cq->dropped(), 1u);
+}
+
 TEST(hostile_device, duplicate_cqe_is_dropped_and_a_stale_owner_bit_is_not_consumed) {  // I3
     one_qp t;
     ASSERT_NO_FATAL_FAILURE(t.open());
