@@ -266,11 +266,9 @@ void host1(drv::bus& b, const bench_options& o, shared_state& sh, bench_result& 
     drv::recv_wr rw;
     rw.num_sge = 1;
     rw.sg_list[0] = {s.ep.buf.bus, static_cast<uint32_t>(s.ep.buf.size), s.ep.lkey};
-    // Receives per QP: one less than the ring, or the shared receive CQ's share. A completely
-    // full receive ring (256 of 256) makes 4 KiB SENDs with two in flight end in RETRY_EXC_ERR
-    // (reported in docs/performance.md, "Open problems"); 255 does not.
-    const uint32_t per_qp = std::min<uint32_t>(
-        (1u << RQ_LOG) - 1, (1u << CQ_LOG) / static_cast<uint32_t>(s.qps.size()));
+    // Receives per QP: the whole ring, or the shared receive CQ's share.
+    const uint32_t per_qp =
+        std::min<uint32_t>((1u << RQ_LOG), (1u << CQ_LOG) / static_cast<uint32_t>(s.qps.size()));
     if (sends) {
         for (auto* qp : s.qps) {
             for (uint32_t i = 0; i < per_qp; ++i) qp->post_recv(rw);

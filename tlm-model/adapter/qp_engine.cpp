@@ -122,6 +122,12 @@ void qp_engine::complete(uint32_t qpn, uint16_t index, const spec::send_wqe& w, 
     if (error && st != cqe_status::WR_FLUSH_ERR && q->type != spec::qp_type::UD) {
         tp(qpn).req.error_decided = true;
     }
+    const bool ud = q->type == spec::qp_type::UD;
+    // The WQE is committed before its CQE is written: the driver may reuse the slot and ring
+    // the doorbell as soon as it sees the CQE, and the engine checks that doorbell against its
+    // consumer index (with a full ring, a later commit would make it read as an overrun).
+    m_core.qe->deq_commit({sq_wqid(qpn)});
+    m_core.collect();
     if (error || (w.flags & spec::wqe_flags::SIGNALED)) {
         spec::cqe c{};
         c.wr_id = w.wr_id;
@@ -150,12 +156,10 @@ void qp_engine::complete(uint32_t qpn, uint16_t index, const spec::send_wqe& w, 
         }
         m_events.write_cqe(q->send_cqn, c, false);
     }
-    m_core.qe->deq_commit({sq_wqid(qpn)});
-    m_core.collect();
     if (error && st != cqe_status::WR_FLUSH_ERR) {
         // A send error on a UD QP stops only its send queue (SQE: receives go on; IBA 10.3.1,
         // 11.6.2); on RC the whole QP goes to ERR.
-        if (q->type == spec::qp_type::UD) {
+        if (ud) {
             to_send_queue_error(qpn);
         } else {
             to_error(qpn);
@@ -358,9 +362,9 @@ void qp_engine::flush(uint32_t qpn) {
             c.qpn = qpn;
             c.wqe_index = index;
             c.opcode = static_cast<uint8_t>(recv ? spec::cqe_opcode::RECV : spec::cqe_opcode::SEND);
-            m_events.write_cqe(recv ? q->recv_cqn : q->send_cqn, c, false);
-            m_core.qe->deq_commit({wqid});
+            m_core.qe->deq_commit({wqid});  // before the CQE (complete())
             m_core.collect();
+            m_events.write_cqe(recv ? q->recv_cqn : q->send_cqn, c, false);
         }
     }
 }
