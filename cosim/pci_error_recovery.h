@@ -11,15 +11,18 @@
 //   config and MMIO reads with all ones, drops its writes and refuses its DMA and MSI-X
 //   (fault_injector::freeze). A recovery thread then runs, in Linux's order:
 //     1. REPORT_NS later (the root port's error message and its interrupt):
-//        error_detected(io_frozen) to every attached driver. Votes merge as Linux merges them:
-//        disconnect over need_reset over can_recover and none. A frozen channel is reset
-//        whatever the votes (pcie_do_recovery resets the link for io_frozen too);
+//        error_detected(io_frozen) to every attached driver. Votes merge as Linux's
+//        merge_result() does: none changes nothing; need_reset wins over disconnect (a reset
+//        one driver asks for is done even if another gave up); either wins over can_recover.
+//        A frozen channel is reset whatever the votes (pcie_do_recovery resets it too);
 //     2. hold_us after the freeze, the slot reset: the scoreboard is told that every function
 //        of the adapter was reset, model::adapter::hot_reset() returns every function and its
 //        config space to reset values, and the channel thaws;
-//     3. unless the vote was disconnect: slot_reset() to every driver; when every answer is
-//        recovered (or none), resume() to every one. Otherwise the recovery failed: no
-//        resume; a driver that failed keeps its device lost.
+//     3. a vote of need_reset: slot_reset() to every driver, then, when every answer is
+//        recovered (or none), resume() to every one; a vote of can_recover (nobody asked for
+//        more) goes to resume() at once (mmio_enabled() is not modelled). A vote of
+//        disconnect, or a slot_reset() that did not recover, fails the recovery: no resume;
+//        a driver that failed keeps its device lost.
 // - A freeze while the channel is still frozen joins the running recovery (its hold may end
 //   later); one after the thaw starts the sequence again (Linux serializes per slot).
 // - steps() logs what happened, in order, for tests and reports: "error_detected(io_frozen)
