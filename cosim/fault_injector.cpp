@@ -33,7 +33,7 @@ bool fault_injector::hit(armed& a) {
 }
 
 fault_injector::dma_verdict fault_injector::on_dma(tlm::tlm_generic_payload& p) {
-    if (m_removed) return dma_verdict::ur;
+    if (cut_off()) return dma_verdict::ur;
     const bool rd = p.is_read();
     for (armed& a : m_armed) {
         const fault_kind k = a.spec.kind;
@@ -70,7 +70,7 @@ fault_injector::dma_verdict fault_injector::on_dma(tlm::tlm_generic_payload& p) 
 }
 
 bool fault_injector::on_msix() {
-    if (m_removed) return false;
+    if (cut_off()) return false;
     for (armed& a : m_armed) {
         if (a.spec.kind == fault_kind::msix_lost && hit(a)) return false;
         if (a.spec.kind == fault_kind::msix_delay && hit(a)) {

@@ -13,6 +13,9 @@
 //   later message of the device) for delay_us.
 // - remove() models surprise removal: from then on reads return all ones, writes are dropped,
 //   and the device's DMA and MSI-X are refused. There is no re-insertion.
+// - freeze() models an AER frozen channel (catalogue H8): the same answers as removal, until
+//   thaw(). Only the OS's error recovery thaws it, after it reset the slot
+//   (cosim/pci_error_recovery.h); each freeze counts as one host.aer_frozen injected.
 // - Single SystemC process context at a time (the simulation kernel serializes callers).
 #pragma once
 
@@ -42,6 +45,14 @@ public:
 
     void remove() { m_removed = true; }
     bool removed() const { return m_removed; }
+    void freeze() {
+        m_frozen = true;
+        ++m_injected[fault_kind::host_aer_frozen];
+    }
+    void thaw() { m_frozen = false; }
+    bool frozen() const { return m_frozen; }
+    // The link carries nothing of the device's: removed or frozen.
+    bool cut_off() const { return m_removed || m_frozen; }
 
     // How many events each kind of fault hit so far.
     uint64_t injected(fault_kind k) const;
@@ -59,6 +70,7 @@ private:
     std::vector<armed> m_armed;
     std::map<fault_kind, uint64_t> m_injected;
     bool m_removed = false;
+    bool m_frozen = false;
 };
 
 }  // namespace chio::cosim

@@ -23,7 +23,7 @@ constexpr kind_name NAMES[] = {
     {fault_kind::link_loss, "link.loss"},         {fault_kind::link_corrupt, "link.corrupt"},
     {fault_kind::link_down, "link.down"},         {fault_kind::dev_fatal, "dev.fatal"},
     {fault_kind::dev_heartbeat, "dev.heartbeat"}, {fault_kind::host_flr, "host.flr"},
-    {fault_kind::host_removal, "host.removal"},
+    {fault_kind::host_removal, "host.removal"},   {fault_kind::host_aer_frozen, "host.aer_frozen"},
 };
 
 // Unsigned decimal (or 0x hex) that fits in 32 bits; false otherwise.

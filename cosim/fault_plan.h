@@ -6,7 +6,8 @@
 //   matching event: the n-th DMA of that direction, the n-th MSI-X message; for the device and
 //   host faults, microseconds of simulated time after traffic starts), `count` (how many
 //   matching events it hits; 0 = every one from then on), `syndrome` (dev.fatal),
-//   `delay_us` (msix.delay, pcie.timeout; link.down: how long the link stays down), `p` (a
+//   `delay_us` (msix.delay, pcie.timeout; link.down: how long the link stays down;
+//   host.aer_frozen: how long the channel stays frozen before the slot reset), `p` (a
 //   probability in [0, 1]: link.loss and link.corrupt, per frame and direction), `host` (which
 //   host of the topology, default 0) and `fn` (host.flr: which VF, 1..TotalVFs, default 1).
 // - load_fault_config() reads the "faults" array of a JSON file: each element is either such
@@ -23,21 +24,22 @@
 namespace chio::cosim {
 
 enum class fault_kind {
-    pcie_ur_read,   // DMA read answered Unsupported Request
-    pcie_ur_write,  // DMA write answered Unsupported Request (dropped)
-    pcie_ca_read,   // DMA read answered Completer Abort
-    pcie_ca_write,  // DMA write answered Completer Abort (dropped)
-    pcie_poison,    // DMA read completion carries poisoned data (EP bit)
-    pcie_timeout,   // DMA read never completes: completion timeout after delay_us
-    msix_lost,      // MSI-X message dropped on the way to the interrupt controller
-    msix_delay,     // MSI-X message delivered delay_us late
-    link_loss,      // fabric link drops packets
-    link_corrupt,   // fabric link corrupts packets (ICRC fails, the receiver drops them)
-    link_down,      // fabric link down for delay_us, then up
-    dev_fatal,      // engine fatal error with a syndrome
-    dev_heartbeat,  // firmware hang: the heartbeat counter stops
-    host_flr,       // the manager resets a VF during its traffic
-    host_removal,   // surprise removal: reads all ones, writes dropped, no DMA
+    pcie_ur_read,     // DMA read answered Unsupported Request
+    pcie_ur_write,    // DMA write answered Unsupported Request (dropped)
+    pcie_ca_read,     // DMA read answered Completer Abort
+    pcie_ca_write,    // DMA write answered Completer Abort (dropped)
+    pcie_poison,      // DMA read completion carries poisoned data (EP bit)
+    pcie_timeout,     // DMA read never completes: completion timeout after delay_us
+    msix_lost,        // MSI-X message dropped on the way to the interrupt controller
+    msix_delay,       // MSI-X message delivered delay_us late
+    link_loss,        // fabric link drops packets
+    link_corrupt,     // fabric link corrupts packets (ICRC fails, the receiver drops them)
+    link_down,        // fabric link down for delay_us, then up
+    dev_fatal,        // engine fatal error with a syndrome
+    dev_heartbeat,    // firmware hang: the heartbeat counter stops
+    host_flr,         // the manager resets a VF during its traffic
+    host_removal,     // surprise removal: reads all ones, writes dropped, no DMA
+    host_aer_frozen,  // AER frozen channel for delay_us, then the OS's slot reset (H8)
 };
 
 struct fault_spec {

@@ -98,6 +98,11 @@ bool fault_schedule::apply(topology& t, const std::vector<fault_spec>& plan, uin
                     case fault_kind::host_removal:
                         hp->rc.faults().remove();
                         break;
+                    case fault_kind::host_aer_frozen:
+                        // The OS's recovery resets the slot delay_us later; drivers these
+                        // scenarios did not attach see only the freeze and the reset.
+                        hp->aer.channel_frozen(s.delay_us);
+                        break;
                     case fault_kind::host_flr: {
                         // The hypervisor's PCI core resets the VF through its config space.
                         sc_bus_params bp;

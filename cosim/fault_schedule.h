@@ -8,9 +8,10 @@
 // - link.loss / link.corrupt set the probability `p` on both directions of the topology's link
 //   from the start (pair topology only); link.down takes it down `after` us into the run for
 //   `delay_us`.
-// - dev.fatal, dev.heartbeat, host.removal and host.flr (an Initiate FLR config write to VF
-//   `fn` of host `host`, as the hypervisor's PCI core does) hit `after` us into the run (an
-//   unset `after` is drawn from the seed, 10..200 us).
+// - dev.fatal, dev.heartbeat, host.removal, host.aer_frozen (the channel frozen for
+//   `delay_us`, then the slot reset of platform::aer) and host.flr (an Initiate FLR config
+//   write to VF `fn` of host `host`, as the hypervisor's PCI core does) hit `after` us into
+//   the run (an unset `after` is drawn from the seed, 10..200 us).
 // - A spec the topology cannot carry (a host beyond it, a link fault without a link) is
 //   refused with a one-line error naming the field and value; nothing is applied then.
 // - Deterministic: the same plan, seed and scenario give the same faults at the same times.

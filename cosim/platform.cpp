@@ -34,7 +34,8 @@ platform::platform(sc_core::sc_module_name name, const platform_params& p, int)
       mem("mem", p.dram_size),
       irq("irq"),
       rc("rc", irq, p.link),
-      adapter("adapter0", p.adapter) {
+      adapter("adapter0", p.adapter),
+      aer(rc, adapter) {
     // The platform stops the simulation itself when its drivers finish; that is not news.
     sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
                                             sc_core::SC_DO_NOTHING);

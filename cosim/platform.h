@@ -1,6 +1,7 @@
 // One simulated host with one chio adapter: host memory, interrupt controller, root complex with
 // the PCIe link model, and the adapter, wired as in docs/overview.md. Driver code runs in
-// SystemC threads added with run_driver(); each gets its own sc_bus.
+// SystemC threads added with run_driver(); each gets its own sc_bus. The host OS's PCI error
+// recovery (aer) resets the adapter's slot after a frozen channel.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "cosim/host_memory.h"
 #include "cosim/interrupt_controller.h"
 #include "cosim/iommu.h"
+#include "cosim/pci_error_recovery.h"
 #include "cosim/pcie_link.h"
 #include "cosim/root_complex.h"
 #include "cosim/sc_bus.h"
@@ -49,6 +51,9 @@ public:
     root_complex rc;
     cosim::iommu iommu;  // on rc's DMA path; empty, it passes every function through
     model::adapter adapter;
+    // The OS's PCI error recovery for the adapter's slot (catalogue H8): drivers attach their
+    // callbacks; a frozen channel (aer.channel_frozen) ends in a slot reset.
+    pci_error_recovery aer;
 
 private:
     platform(sc_core::sc_module_name name, const platform_params& p, int);  // after the override

@@ -22,7 +22,8 @@ root_complex::root_complex(sc_core::sc_module_name name, interrupt_controller& i
 
 namespace {
 
-// A device that is gone: reads complete with all ones, writes vanish (catalogue H6).
+// A device that is gone (catalogue H6) or behind a frozen channel (H8): reads complete with all
+// ones, writes vanish.
 void answer_removed(tlm::tlm_generic_payload& p) {
     if (p.is_read()) std::memset(p.get_data_ptr(), 0xFF, p.get_data_length());
     p.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -31,7 +32,7 @@ void answer_removed(tlm::tlm_generic_payload& p) {
 }  // namespace
 
 void root_complex::cfg_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
-    if (m_faults.removed()) return answer_removed(p);
+    if (m_faults.cut_off()) return answer_removed(p);
     const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
     delay += p.is_read() ? m_link.downstream_read(at, p.get_data_length())
                          : m_link.downstream_write(at, p.get_data_length());
@@ -39,7 +40,7 @@ void root_complex::cfg_access(tlm::tlm_generic_payload& p, sc_core::sc_time& del
 }
 
 void root_complex::mmio_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
-    if (m_faults.removed()) return answer_removed(p);
+    if (m_faults.cut_off()) return answer_removed(p);
     const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
     delay += p.is_read() ? m_link.downstream_read(at, p.get_data_length())
                          : m_link.downstream_write(at, p.get_data_length());

@@ -13,8 +13,9 @@
 //   access that spans host-discontiguous pages reaches host memory as one transaction per
 //   host-contiguous piece. MSI writes are never translated (no interrupt remapping).
 // - Injected faults (faults()) answer before routing: a faulted DMA moves no byte; after a
-//   surprise removal host reads return all ones and host writes are dropped, as a root port
-//   does for a link that went away (the CPU sees a UR completion as all ones).
+//   surprise removal, and while the channel is frozen, host reads return all ones and host
+//   writes are dropped, as a root port does for a link that went away (the CPU sees a UR
+//   completion as all ones).
 // - Timing is annotated on the transaction's delay; the initiator waits for it.
 // - With a scoreboard set (set_board) and enabled, every upstream memory request is reported to
 //   it once it was answered (function, bus address before translation, data, outcome); MSI

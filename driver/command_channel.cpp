@@ -58,6 +58,13 @@ cmd_result command_channel::exec(cmd::opcode op, const void* in, uint32_t in_len
         m_event_wait(token, deadline > now ? deadline - now : 0);
     }
     while (*owner != 0) {
+        // abort_all() while this command waits (the OS reported the device lost, or the
+        // driver did from another path): ABORTED at once, as for a later command.
+        if (m_dead) {
+            ++m_aborted;
+            r.status = cmd::status::ABORTED;
+            return r;
+        }
         if (m_bus.now_ns() >= deadline) {
             ++m_timeouts;
             r.status = cmd::status::ABORTED;

@@ -44,8 +44,9 @@ public:
 
     uint64_t timeouts() const { return m_timeouts; }
     // Device lost: every command from now on completes at once with ABORTED, the status the
-    // driver synthesizes (catalogue B8: a command to a dead device never hangs). revive() after
-    // a successful reset and init().
+    // driver synthesizes (catalogue B8: a command to a dead device never hangs); a command
+    // already waiting for the device returns ABORTED at its next poll. revive() after a
+    // successful reset and init().
     void abort_all() { m_dead = true; }
     void revive() { m_dead = false; }
     bool dead() const { return m_dead; }

@@ -152,8 +152,11 @@ bool device::bring_up_control() {
             const uint64_t deadline = m_bus.now_ns() + timeout_ns;
             while (!m_cmd_done.erase(token)) {
                 const uint64_t now = m_bus.now_ns();
-                if (now >= deadline) return false;
-                wait_event(deadline - now);
+                // A loss declared meanwhile (by the OS's error_detected, too) aborts the wait
+                // within a health period: the command channel returns ABORTED.
+                if (now >= deadline || m_lost) return false;
+                const uint64_t slice = uint64_t{spec::limits::HEALTH_PERIOD_US} * 1000;
+                wait_event(std::min(deadline - now, slice));
             }
             return true;
         });
@@ -207,10 +210,10 @@ bool device::recover() {
     m_cq_events.clear();
     m_cmd_done.clear();
     m_async.clear();
-    if (m_lost_reason == health::function_reset) {
-        // A function reset also returned config space to its reset state (BAR, COMMAND, MSI-X
-        // enable): bring the function up from enumeration, as a new driver would, with a new
-        // mailbox and monitor at the BAR it gets.
+    if (m_lost_reason == health::function_reset || m_lost_reason == health::channel_frozen) {
+        // A function reset (or the slot reset after a frozen channel) also returned config
+        // space to its reset state (BAR, COMMAND, MSI-X enable): bring the function up from
+        // enumeration, as a new driver would, with a new mailbox and monitor at the BAR it gets.
         if (!enumerate()) return false;
         m_cmd = std::make_unique<command_channel>(m_bus, m_bar0);
         m_health =

@@ -6,7 +6,13 @@
 // up the command mailbox; query the capabilities; program and enable MSI-X; create the async
 // event queue on vector 0 and arm it. Any failure stops with a one-line reason in last_error().
 //
-// Threading: one driver thread uses a device (the co-simulation runs it in an SC_THREAD).
+// Threading: one driver thread uses a device (the co-simulation runs it in an SC_THREAD). The
+// PCI error recovery callbacks (pci_error_handlers) are the exception: the OS calls them from
+// its recovery thread, which may run while the driver thread waits in a bus access (SystemC
+// threads are cooperative, so only there). error_detected() touches no device and changes only
+// state every data path checks before it acts (lost: posts refused, CQs serve their flushes,
+// commands abort, also one already waiting); slot_reset() runs while the device is lost, when
+// the driver thread's calls do not touch the device either.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +27,7 @@
 #include "driver/completion_queue.h"
 #include "driver/event_queue.h"
 #include "driver/health_monitor.h"
+#include "driver/pci_error.h"
 #include "driver/queue_pair.h"
 #include "driver/shared_receive_queue.h"
 
@@ -44,10 +51,10 @@ struct device_options {
     bool health_monitor = true;  // PF: enable and watch the heartbeat (catalogue H2)
 };
 
-class device {
+class device : public pci_error_handlers {
 public:
     explicit device(bus& b, const device_options& o = {});
-    ~device();
+    ~device() override;
     device(const device&) = delete;
     device& operator=(const device&) = delete;
 
@@ -114,6 +121,26 @@ public:
     // async EQ). Every QP, CQ, SRQ, PD and MR of before is gone; the application creates new
     // ones. False (with last_error()) when the device does not come back (removed).
     bool recover();
+    // PCI error recovery (catalogue H8; driver/pci_error.h; device_error_recovery.cpp), called
+    // by the OS's recovery thread in Linux's order:
+    // - error_detected(io_frozen): the device is lost as channel_frozen (declare_lost: commands
+    //   abort, every outstanding WQE completes once as WR_FLUSH_ERR) and the driver asks for a
+    //   slot reset (NEED_RESET). If the driver declared the loss itself before the OS's word
+    //   came (a frozen channel's all-ones reads look like removal; a stall), nothing is flushed
+    //   again and the reason becomes channel_frozen: the OS knows better than the guess.
+    // - slot_reset(): the slot was reset (config space included): the function is brought up
+    //   from enumeration, as recover() does after a function reset: RECOVERED, or DISCONNECT
+    //   with last_error(). Every resource of before is gone, as after recover().
+    // - resume(): in_error_recovery() turns false; the application creates new resources.
+    // - error_detected(io_perm_failure): lost as removed (a real removal), DISCONNECT.
+    //   io_normal: CAN_RECOVER, nothing done.
+    // While in_error_recovery() the application must not call recover(): slot_reset() does.
+    pci_ers_result error_detected(pci_channel_state state) override;
+    pci_ers_result slot_reset() override;
+    void resume() override;
+    bool in_error_recovery() const { return m_in_recovery; }
+    // How many times the OS reported an error (error_detected calls).
+    uint64_t errors_reported() const { return m_errors_reported; }
     // CQEs the driver refused: unknown QP, index never posted, byte_len beyond the posted
     // receive buffer (catalogue I1, I2).
     uint64_t rejected_cqes() const { return m_rejected_cqes; }
@@ -150,6 +177,9 @@ private:
     std::set<uint32_t> m_cmd_done;
     std::deque<spec::eqe> m_async;
     uint64_t m_interrupts = 0;
+    bool m_in_recovery = false;
+    bool m_perm_failure = false;  // io_perm_failure reported: no slot reset brings it back
+    uint64_t m_errors_reported = 0;
 };
 
 }  // namespace chio::drv

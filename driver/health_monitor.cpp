@@ -23,6 +23,8 @@ const char* to_string(health h) {
             return "stalled";
         case health::function_reset:
             return "function_reset";
+        case health::channel_frozen:
+            return "channel_frozen";
     }
     return "?";
 }

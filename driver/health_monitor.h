@@ -22,8 +22,19 @@
 namespace chio::drv {
 
 // queue_error: the device reported a CQ it can no longer write (CQ_ERROR, catalogue G5);
-// stalled: outstanding work made no progress within the driver's liveness bound.
-enum class health { ok, fatal, heartbeat_lost, removed, queue_error, stalled, function_reset };
+// stalled: outstanding work made no progress within the driver's liveness bound;
+// channel_frozen: the OS reported a frozen channel (error_detected(io_frozen), catalogue H8):
+// never a verdict of poll(), which sees a frozen channel's all-ones reads as removed.
+enum class health {
+    ok,
+    fatal,
+    heartbeat_lost,
+    removed,
+    queue_error,
+    stalled,
+    function_reset,
+    channel_frozen
+};
 const char* to_string(health h);
 
 class health_monitor {

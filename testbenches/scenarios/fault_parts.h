@@ -1,5 +1,6 @@
 // Pieces the fault scenarios share (faults.cpp: one adapter; fault_link.cpp: two hosts and a
-// link; fault_flr.cpp: VFs of one adapter). Internal to testbenches/scenarios.
+// link; fault_flr.cpp: VFs of one adapter; fault_aer.cpp: a frozen channel and the OS's
+// recovery). Internal to testbenches/scenarios.
 #pragma once
 
 #include <cstdint>
@@ -37,5 +38,6 @@ void collect_scoreboards(cosim::topology& topo, const sim_options& o, fault_outc
 
 void run_link_fault(const fault_scenario& s, const sim_options& o, fault_outcome& r);
 void run_flr_fault(const fault_scenario& s, const sim_options& o, fault_outcome& r);
+void run_aer_fault(const fault_scenario& s, const sim_options& o, fault_outcome& r);
 
 }  // namespace chio::tb::detail

@@ -248,6 +248,10 @@ fault_outcome run_fault_scenario(const fault_scenario& s, const sim_options& o) 
         detail::run_flr_fault(s, o, res);
         return res;
     }
+    if (k == fault_kind::host_aer_frozen) {
+        detail::run_aer_fault(s, o, res);
+        return res;
+    }
     auto topo = std::make_unique<cosim::topology>(
         detail::fault_topology(cosim::topology_kind::loopback, o));
     cosim::platform& plat = topo->host(0);

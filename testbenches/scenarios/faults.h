@@ -1,9 +1,10 @@
 // The fault scenarios of `chio sim faults` (docs/faults.md): live RC SEND traffic and one
 // injected fault per scenario — on one adapter (PCIe, MSI-X, device, removal), across a link
-// between two hosts (link loss, corruption, down), or between VFs (VF FLR). The driver must
-// detect the fault, complete every posted work request exactly once (successfully, with the
-// error the device reported, or flushed), and recover: new QPs (after a device reset where the
-// device was lost) carry traffic again. Surprise removal cannot recover; it must not hang.
+// between two hosts (link loss, corruption, down), between VFs (VF FLR), or on the channel to
+// the adapter (an AER frozen channel, which the host OS recovers with a slot reset). The driver
+// must detect the fault, complete every posted work request exactly once (successfully, with
+// the error the device reported, or flushed), and recover: new QPs (after a device reset where
+// the device was lost) carry traffic again. Surprise removal cannot recover; it must not hang.
 #pragma once
 
 #include <cstdint>

@@ -68,6 +68,32 @@ TEST(FaultPlan, ProbabilityHostAndFunctionAreRead) {
     EXPECT_FALSE(parse_fault("host.flr:fn=99", f, err));
 }
 
+// The AER frozen channel (catalogue H8): when it hits and how long the channel stays frozen
+// before the OS's slot reset.
+TEST(FaultPlan, AerFrozenReadsItsTimeAndHold) {
+    fault_spec f;
+    std::string err;
+    ASSERT_TRUE(parse_fault("host.aer_frozen:after=30,delay_us=250", f, err)) << err;
+    EXPECT_EQ(f.kind, fault_kind::host_aer_frozen);
+    EXPECT_STREQ(to_string(f.kind), "host.aer_frozen");
+    EXPECT_EQ(f.after, 30u);
+    EXPECT_TRUE(f.after_set);
+    EXPECT_EQ(f.delay_us, 250u);
+    EXPECT_TRUE(f.delay_set);
+    ASSERT_TRUE(parse_fault("host.aer_frozen", f, err)) << err;
+    EXPECT_FALSE(f.after_set);
+    EXPECT_FALSE(f.delay_set);
+    // Bad text: one line naming the kind, the field and the value; nothing half-parsed.
+    f.delay_us = 77;
+    EXPECT_FALSE(parse_fault("host.aer_frozen:delay_us=soon", f, err));
+    EXPECT_EQ(err,
+              "fault host.aer_frozen: bad value in 'delay_us=soon' (want key=unsigned 32-bit)");
+    EXPECT_EQ(err.find('\n'), std::string::npos);
+    EXPECT_FALSE(parse_fault("host.aer_frozen:after=10,hold=5", f, err));
+    EXPECT_EQ(err, "fault host.aer_frozen: unknown parameter 'hold'");
+    EXPECT_EQ(f.delay_us, 77u);
+}
+
 std::string write_temp(const std::string& name, const std::string& text) {
     const std::string path = std::string(CHIO_BINARY_DIR) + "/" + name;
     std::ofstream(path) << text;

@@ -98,7 +98,7 @@ void adapter::wire_function(uint16_t fn) {
         // After a fatal error the PF's mailbox is still read, for its crash-dump commands only
         // (command_unit::crash_dump_op); a VF's is not.
         if (!reg::CMD_DB_GO.get(bits) || !reg::DEV_STATUS_READY.get(st) || (m_fatal && fn != 0) ||
-            m_fstate[fn].resetting) {
+            m_fstate[fn].resetting || m_hot_resetting) {
             return;
         }
         if (m_cmds.size() >= MAX_PENDING_COMMANDS) {
@@ -263,7 +263,7 @@ void adapter::doorbell(uint16_t fn, uint32_t reg_off, uint64_t v) {
     };
     // A function being reset rings nothing (catalogue A6): its registers stay readable, so its
     // driver can poll DEV_STATUS.READY, but its doorbells are dropped and counted.
-    if (m_fstate[fn].resetting) return refuse();
+    if (m_fstate[fn].resetting || m_hot_resetting) return refuse();
     const auto f8 = static_cast<uint8_t>(fn);
     if (reg_off == db::SQ_DB || reg_off == db::RQ_DB) {
         const auto qpn = static_cast<uint32_t>(db::SQ_DB_QPN.get(v));

@@ -15,7 +15,9 @@
 // BAR size and answers while VF MSE is set. A function reset (VF FLR, VF DEV_CTRL.RESET, the
 // manager's RESET_VF, VF Enable cleared) refuses the function's DMA and MSI-X from its start,
 // drains the DMA already issued (Transactions Pending), destroys the function's resources and
-// resets its MSI-X table and registers; other functions are untouched.
+// resets its MSI-X table and registers; other functions are untouched. A hot reset
+// (hot_reset(), the slot reset of the host's error recovery) resets every function at once,
+// config space included (adapter_hot_reset.cpp).
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -93,6 +95,13 @@ public:
     bool suspended(uint16_t fn) const {
         return fn < m_core.ctx.fns.size() && m_core.ctx.fns[fn].suspended;
     }
+    // Hot reset of the whole adapter (PCIe Base 4.0 section 6.6.1: a conventional reset of the
+    // device, which the host's slot reset signals through the link): every function's DMA and
+    // MSI-X refused at once, the DMA in flight drained, then every resource, register, MSI-X
+    // table and config space (BARs, COMMAND, MSI-X enable, SR-IOV control: the VFs disappear)
+    // back to reset values. Returns once the PF is READY again. Must be called from a thread.
+    void hot_reset();
+    uint64_t hot_resets() const { return m_hot_resets; }
 
 private:
     struct function {
@@ -157,6 +166,10 @@ private:
     void apply(uint16_t fn, const vf_state& s);
     void apply_qp(uint16_t fn, const vf_qp_rec& r);
 
+    // The device-wide part of a reset (DEV_CTRL.RESET of the PF, and the hot reset): queues
+    // disabled, every context, queued command and event dropped, fatal and heartbeat state
+    // cleared, registers back to reset values.
+    void reset_device_state();
     void enter_fatal(spec::syndrome s);
     void set_status_bit(const spec::field& f, bool v);
     void wire_function(uint16_t fn);
@@ -181,6 +194,8 @@ private:
     payload_pool m_gp_pool;  // the DMA initiator's transactions (no allocation per DMA)
     bool m_fatal = false;
     bool m_heartbeat_stopped = false;
+    bool m_hot_resetting = false;  // hot_reset() in progress: no function masters the bus
+    uint64_t m_hot_resets = 0;
 
     // Per function: reset progress and DMA in flight (for Transactions Pending).
     struct function_state {

@@ -15,7 +15,8 @@ bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t 
     // A function may master the bus only with COMMAND.BUS_MASTER set (PCI 3.0 section 6.2.2).
     // A function being reset, or absent, masters nothing: its DMA is refused at the source, so
     // no write reaches memory that is no longer the function's (counted per function).
-    const bool live = fn < m_fns.size() && m_fstate[fn].present && !m_fstate[fn].resetting;
+    const bool live =
+        fn < m_fns.size() && m_fstate[fn].present && !m_fstate[fn].resetting && !m_hot_resetting;
     if (!live || !m_fns[fn]->cfg.bus_master() || len == 0 || len > UINT32_MAX) {
         if (fn < m_fstate.size() && !live) ++m_fstate[fn].refused;
         if (m_dma_probe) m_dma_probe(fn, is_write, addr, len, false);
@@ -72,7 +73,9 @@ bool adapter::post_write(uint16_t fn, uint64_t addr, const void* src, size_t len
 }
 
 void adapter::msix(uint16_t fn, unsigned vector) {
-    if (fn >= m_fns.size() || !m_fstate[fn].present || m_fstate[fn].resetting) return;
+    if (fn >= m_fns.size() || !m_fstate[fn].present || m_fstate[fn].resetting || m_hot_resetting) {
+        return;
+    }
     function& f = *m_fns[fn];
     const auto r = f.msix.fire(vector, f.cfg.msix_enabled(), f.cfg.msix_function_masked());
     if (r.st != msix_table::fire_status::sent) return;
@@ -85,7 +88,8 @@ void adapter::msix_thread() {
         while (m_msix_out.empty()) sc_core::wait(m_msix_ev);
         const auto [fn, m] = m_msix_out.front();
         m_msix_out.pop_front();
-        if (!m_fstate[fn].present || m_fstate[fn].resetting) continue;  // dropped by the reset
+        // Dropped by a function or hot reset.
+        if (!m_fstate[fn].present || m_fstate[fn].resetting || m_hot_resetting) continue;
         uint32_t data = m.data;
         dma(fn, true, m.addr, &data, sizeof(data), tlp_kind::msi);
     }
@@ -113,39 +117,43 @@ void adapter::timer_thread() { m_qp.timer_thread(); }
 
 void adapter::event_thread() { m_events.run(); }
 
+void adapter::reset_device_state() {
+    // Disable every queue the contexts know of, then forget the contexts.
+    for (uint32_t n = 0; n < m_core.ctx.qps.size(); ++n) {
+        if (!m_core.ctx.qps[n].valid) continue;
+        m_qe->wq_cfg({sq_wqid(n), false, false, 0, 0});
+        m_qe->wq_cfg({rq_wqid(n), false, false, 0, 0});
+    }
+    for (uint32_t n = 0; n < m_core.ctx.cqs.size(); ++n) {
+        if (m_core.ctx.cqs[n].valid) m_qe->cr_cfg({cq_crid(n), false, 0, 0, 0});
+    }
+    for (uint32_t n = 0; n < m_core.ctx.eqs.size(); ++n) {
+        if (m_core.ctx.eqs[n].valid) m_qe->cr_cfg({eq_crid(n), false, 0, 0, 0});
+    }
+    m_cmd.reset();
+    m_core.collect();
+    m_core.sched.clear();
+    m_core.events.clear();
+    m_core.async_events.clear();
+    m_core.flushes.clear();
+    m_core.async_eqn.assign(m_core.async_eqn.size(), -1);
+    m_cmds.clear();
+    m_fatal = false;
+    m_core.fatal = false;
+    for (uint16_t fn = 0; fn < m_fns.size(); ++fn) m_dirty.stop(fn);
+    m_heartbeat_stopped = false;
+    for (auto& f : m_fns) {
+        // The register file returns to reset values except the mailbox address, which the
+        // driver programs again anyway.
+        f->regs.reset();
+    }
+}
+
 void adapter::reset_thread() {
     // Power-on behaves as a reset: READY rises reset_ns after time zero.
     for (;;) {
         set_status_bit(reg::DEV_STATUS_READY, false);
-        // Disable every queue the contexts know of, then forget the contexts.
-        for (uint32_t n = 0; n < m_core.ctx.qps.size(); ++n) {
-            if (!m_core.ctx.qps[n].valid) continue;
-            m_qe->wq_cfg({sq_wqid(n), false, false, 0, 0});
-            m_qe->wq_cfg({rq_wqid(n), false, false, 0, 0});
-        }
-        for (uint32_t n = 0; n < m_core.ctx.cqs.size(); ++n) {
-            if (m_core.ctx.cqs[n].valid) m_qe->cr_cfg({cq_crid(n), false, 0, 0, 0});
-        }
-        for (uint32_t n = 0; n < m_core.ctx.eqs.size(); ++n) {
-            if (m_core.ctx.eqs[n].valid) m_qe->cr_cfg({eq_crid(n), false, 0, 0, 0});
-        }
-        m_cmd.reset();
-        m_core.collect();
-        m_core.sched.clear();
-        m_core.events.clear();
-        m_core.async_events.clear();
-        m_core.flushes.clear();
-        m_core.async_eqn.assign(m_core.async_eqn.size(), -1);
-        m_cmds.clear();
-        m_fatal = false;
-        m_core.fatal = false;
-        for (uint16_t fn = 0; fn < m_fns.size(); ++fn) m_dirty.stop(fn);
-        m_heartbeat_stopped = false;
-        for (auto& f : m_fns) {
-            // The register file returns to reset values except the mailbox address, which the
-            // driver programs again anyway.
-            f->regs.reset();
-        }
+        reset_device_state();
         m_core.ctx.fns[0].enabled = true;
         for (uint16_t fn = 1; fn < m_fns.size(); ++fn) m_core.ctx.fns[fn].enabled = present(fn);
         sc_core::wait(sc_time(m_p.reset_ns, SC_NS));
