@@ -113,6 +113,17 @@ void qp_engine::to_error(uint32_t qpn) {
     on_transition(qpn, from, qp_state::ERR);
 }
 
+void qp_engine::retire(uint16_t wqid) {
+    m_core.qe->deq_commit({wqid});
+    m_core.collect();
+}
+
+void qp_engine::retire_and_complete(uint16_t wqid, uint32_t cqn, const spec::cqe& c,
+                                    bool solicited) {
+    retire(wqid);
+    m_events.write_cqe(cqn, c, solicited);
+}
+
 void qp_engine::complete(uint32_t qpn, uint16_t index, const spec::send_wqe& w, cqe_status st,
                          uint32_t byte_len) {
     qp_ctx* q = live(qpn);
@@ -123,11 +134,7 @@ void qp_engine::complete(uint32_t qpn, uint16_t index, const spec::send_wqe& w, 
         tp(qpn).req.error_decided = true;
     }
     const bool ud = q->type == spec::qp_type::UD;
-    // The WQE is committed before its CQE is written: the driver may reuse the slot and ring
-    // the doorbell as soon as it sees the CQE, and the engine checks that doorbell against its
-    // consumer index (with a full ring, a later commit would make it read as an overrun).
-    m_core.qe->deq_commit({sq_wqid(qpn)});
-    m_core.collect();
+    retire(sq_wqid(qpn));  // before the CQE below (retire())
     if (error || (w.flags & spec::wqe_flags::SIGNALED)) {
         spec::cqe c{};
         c.wr_id = w.wr_id;
@@ -362,9 +369,7 @@ void qp_engine::flush(uint32_t qpn) {
             c.qpn = qpn;
             c.wqe_index = index;
             c.opcode = static_cast<uint8_t>(recv ? spec::cqe_opcode::RECV : spec::cqe_opcode::SEND);
-            m_core.qe->deq_commit({wqid});  // before the CQE (complete())
-            m_core.collect();
-            m_events.write_cqe(recv ? q->recv_cqn : q->send_cqn, c, false);
+            retire_and_complete(wqid, recv ? q->recv_cqn : q->send_cqn, c, false);
         }
     }
 }

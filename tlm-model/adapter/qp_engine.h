@@ -151,6 +151,13 @@ private:
     void complete(uint32_t qpn, uint16_t index, const spec::send_wqe& w, spec::cqe_status st,
                   uint32_t byte_len);
     void complete_front(uint32_t qpn, spec::cqe_status st);
+    // Retires WQE `wqid`'s head entry in the queue engine. Always before that WQE's CQE is
+    // written: the driver may reuse the slot and ring the doorbell as soon as it sees the CQE,
+    // and the engine checks that doorbell against its consumer index (with a full ring, a later
+    // commit would make it read as an overrun, catalogue A5).
+    void retire(uint16_t wqid);
+    // retire(), then the CQE (the order above).
+    void retire_and_complete(uint16_t wqid, uint32_t cqn, const spec::cqe& c, bool solicited);
     void flush(uint32_t qpn);
     void to_error(uint32_t qpn);
     void to_send_queue_error(uint32_t qpn);

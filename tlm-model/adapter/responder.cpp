@@ -106,9 +106,7 @@ void qp_engine::responder_error(uint32_t qpn, const roce_packet& p, aeth_syndrom
         c.qpn = qpn;
         c.wqe_index = s.rwqe_index;
         c.opcode = static_cast<uint8_t>(spec::cqe_opcode::RECV);
-        m_core.qe->deq_commit({s.rwqe_wqid});  // before the CQE, as in responder_send()
-        m_core.collect();
-        m_events.write_cqe(q->recv_cqn, c, false);
+        retire_and_complete(s.rwqe_wqid, q->recv_cqn, c, false);
     }
     s.in_write = false;
     send_ack(qpn, p, nak(code), p.psn);
@@ -194,12 +192,7 @@ bool qp_engine::responder_send(uint32_t qpn, const roce_packet& p, cqe_status& e
         if (p.solicited) c.flags |= spec::cqe_flags::SOLICITED;
         s.in_send = false;
         s.msn = (s.msn + 1) & PSN_MASK;
-        // The receive WQE is committed before its CQE is written: the driver may reuse the slot
-        // and ring the RQ doorbell as soon as it sees the CQE, and the engine checks that
-        // doorbell against its consumer index (a full ring would otherwise read as overrun).
-        m_core.qe->deq_commit({s.rwqe_wqid});
-        m_core.collect();
-        m_events.write_cqe(q->recv_cqn, c, p.solicited);
+        retire_and_complete(s.rwqe_wqid, q->recv_cqn, c, p.solicited);
         m_core.counters.payload_bytes += c.byte_len;
     }
     return true;

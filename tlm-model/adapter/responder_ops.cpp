@@ -286,9 +286,7 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
                 c.src_qp = q->attrs.dest_qpn;
                 c.wqe_index = rq.index;
                 c.opcode = static_cast<uint8_t>(spec::cqe_opcode::RECV_RDMA_WITH_IMM);
-                m_core.qe->deq_commit({wqid});  // before the CQE (responder_send())
-                m_core.collect();
-                m_events.write_cqe(q->recv_cqn, c, p.solicited);
+                retire_and_complete(wqid, q->recv_cqn, c, p.solicited);
             }
         }
     } else {
@@ -355,9 +353,7 @@ void qp_engine::on_ud(uint32_t qpn, const roce_packet& p) {
     c.status = static_cast<uint8_t>(st);
     // A bad datagram completes its receive WQE with the error; the QP stays usable, since UD
     // gives no delivery guarantee the error could break.
-    m_core.qe->deq_commit({rq_wqid(qpn)});  // before the CQE (responder_send())
-    m_core.collect();
-    m_events.write_cqe(q->recv_cqn, c, p.solicited);
+    retire_and_complete(rq_wqid(qpn), q->recv_cqn, c, p.solicited);
 }
 
 }  // namespace chio::model
