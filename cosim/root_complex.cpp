@@ -1,5 +1,6 @@
 #include "cosim/root_complex.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "cosim/address_map.h"
@@ -42,8 +43,17 @@ void root_complex::cfg_access(tlm::tlm_generic_payload& p, sc_core::sc_time& del
 void root_complex::mmio_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
     if (m_faults.cut_off()) return answer_removed(p);
     const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
-    delay += p.is_read() ? m_link.downstream_read(at, p.get_data_length())
-                         : m_link.downstream_write(at, p.get_data_length());
+    const unsigned len = p.get_data_length();
+    if (p.is_read()) {
+        delay += m_link.downstream_read(at, len);
+    } else {
+        // One TLP per write-combining line; the write is whole when its last line has landed.
+        sc_core::sc_time last = sc_core::SC_ZERO_TIME;
+        for (unsigned off = 0; off < len || off == 0; off += WC_LINE_BYTES) {
+            last = std::max(last, m_link.downstream_write(at, std::min(WC_LINE_BYTES, len - off)));
+        }
+        delay += last;
+    }
     mmio_out->b_transport(p, delay);
 }
 

@@ -39,6 +39,11 @@ namespace chio::cosim {
 
 class scoreboard;
 
+// A CPU store to MMIO wider than 8 bytes comes only from a write-combining mapping, and a
+// write-combining buffer holds one 64-byte cache line and leaves as one posted TLP (Intel SDM
+// vol. 3, section 11.3.1): a WQE written into a doorbell page crosses the link line by line.
+inline constexpr uint32_t WC_LINE_BYTES = 64;
+
 class root_complex : public sc_core::sc_module {
 public:
     tlm_utils::simple_initiator_socket<root_complex> cfg_out;   // to the adapter's config space

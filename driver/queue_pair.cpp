@@ -98,7 +98,7 @@ cmd_result queue_pair::modify(command_channel& c, qp_state state, uint32_t attr_
     if (r.ok() && (attr_mask & spec::qp_attr::STATE)) {
         if (state == qp_state::RESET) {
             // The device restarts both rings at index 0; so does the driver.
-            m_sq_pi = m_sq_ci = m_rq_pi = m_rq_ci = 0;
+            m_sq_pi = m_sq_ci = m_rq_pi = m_rq_ci = m_sq_rung = 0;
             std::memset(m_dbrec.cpu, 0, sizeof(spec::db_record));
         }
         m_state = state;
@@ -197,6 +197,19 @@ void queue_pair::ring_sq() {
     auto* rec = static_cast<spec::db_record*>(m_dbrec.cpu);
     rec->sq_pi = m_sq_pi;
     m_bus.barrier(barrier_kind::to_device);
+    const bool one = static_cast<uint16_t>(m_sq_pi - m_sq_rung) == 1;
+    m_sq_rung = m_sq_pi;
+    if (m_wqe_in_db && one) {
+        // The WQE, then the SQ_WQE_DB word right after it, in one write-combined burst.
+        uint8_t block[sizeof(spec::send_wqe) + 8];
+        const auto* ring = static_cast<const spec::send_wqe*>(m_sq.cpu);
+        std::memcpy(block, &ring[ring_slot(static_cast<uint16_t>(m_sq_pi - 1), m_sq_log)],
+                    sizeof(spec::send_wqe));
+        const uint64_t v = db::SQ_WQE_DB_QPN.make(m_qpn) | db::SQ_WQE_DB_PI.make(m_sq_pi);
+        std::memcpy(block + sizeof(spec::send_wqe), &v, 8);
+        m_bus.mmio_write_block(m_db_page + spec::bar0::WQE_DB_OFFSET, block, sizeof(block));
+        return;
+    }
     m_bus.mmio_write64(m_db_page + db::SQ_DB,
                        db::SQ_DB_QPN.make(m_qpn) | db::SQ_DB_PI.make(m_sq_pi));
 }

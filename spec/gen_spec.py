@@ -498,7 +498,13 @@ def gen_md(spec):
     o.append("|---|---|---|")
     for r in b["doorbell"]:
         fs = "; ".join(f"`{f['name']}` [{f['bits']}] {f.get('doc', '')}" for f in r["fields"])
+        if "doc" in r:
+            fs = f"{r['doc']}. {fs}"
         o.append(f"| `0x{r['offset']:02X}` | {r['name']} | {fs} |")
+    o.append("")
+    wqe_size = next(f["size"] for f in d["formats"] if f["name"] == "send_wqe")
+    o.append(f"A send WQE ({wqe_size} B) may be written into the page at "
+             f"`0x{b['wqe_db_offset']:03X}` (write-combined), followed by SQ_WQE_DB.")
     o.append("")
     o.append("## Device limits")
     o.append("")

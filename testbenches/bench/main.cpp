@@ -38,8 +38,8 @@ const char* help_text() {
            "Programs (pair topology: host0 posts, host1 serves):\n"
            "  write_bw, read_bw, send_bw   bandwidth over a size sweep, beside the analytic limit\n"
            "  write_lat, send_lat, read_lat  post-to-completion latency, p50 and p99\n"
-           "  msg_rate                     64 B RDMA WRITEs per second, one doorbell per WQE and\n"
-           "                               one per --batch WQEs\n\n"
+           "  msg_rate                     64 B RDMA WRITEs per second: one doorbell per WQE, one\n"
+           "                               per --batch WQEs, and one per WQE carrying the WQE\n\n"
            "Options:\n"
            "  --sizes LIST         comma-separated message sizes, 1..1048576\n"
            "                       (default 2..1048576 in powers of two; msg_rate 64)\n"
@@ -55,6 +55,9 @@ const char* help_text() {
            "  --pcie-order ORDER   pcie (default: posted writes pass queued reads and\n"
            "                       completions, PCIe table 2-39) | fcfs (one queue per\n"
            "                       direction, for comparison)\n"
+           "  --wqe-in-doorbell    write each WQE into the doorbell page with its doorbell\n"
+           "                       (write-combined): no WQE fetch by DMA; with --batch > 1\n"
+           "                       only a doorbell for one WQE carries it\n"
            "  --quiet              print only errors\n";
 }
 
@@ -83,6 +86,10 @@ bool parse_args(const std::vector<std::string>& args, bench_options& o, std::str
         const std::string& a = args[i];
         if (a == "--quiet") {
             o.quiet = true;
+            continue;
+        }
+        if (a == "--wqe-in-doorbell") {
+            o.wqe_in_doorbell = true;
             continue;
         }
         if (i + 1 >= args.size()) {
@@ -186,6 +193,12 @@ nlohmann::json link_stats(const chio::cosim::pcie_link& l) {
     return j;
 }
 
+// How a point posts its WQEs: "N per doorbell" or "WQE in doorbell".
+std::string run_label(const nlohmann::json& p) {
+    if (p["wqe_in_doorbell"].get<bool>()) return "WQE in doorbell";
+    return std::to_string(p["batch"].get<unsigned>()) + " per doorbell";
+}
+
 // gnuplot from a data file next to the PNG; false with `err` on failure.
 bool plot(const bench_options& o, const nlohmann::json& pts, std::string& err) {
     const std::string dat = o.plot + ".dat", gp = o.plot + ".gp";
@@ -199,7 +212,7 @@ bool plot(const bench_options& o, const nlohmann::json& pts, std::string& err) {
             d << (o.prog == program::msg_rate ? p["batch"].get<uint64_t>()
                                               : p["size_bytes"].get<uint64_t>())
               << " " << p["gbps"].get<double>() << " " << p["limit_gbps"].get<double>() << " "
-              << p["msgs_per_s"].get<double>() / 1e6 << "\n";
+              << p["msgs_per_s"].get<double>() / 1e6 << " \"" << run_label(p) << "\"\n";
         }
     }
     d.close();
@@ -208,12 +221,12 @@ bool plot(const bench_options& o, const nlohmann::json& pts, std::string& err) {
       << "set output '" << o.plot << "'\n"
       << "set grid\nset key top left\n"
       << "set title 'chio-bench " << o.name << " (queue engine "
-      << chio::model::to_string(o.queue_engine) << ", " << o.qps << " QP, " << o.outstanding
+      << chio::model::to_string(o.queue_engine) << ", " << o.qps << " QP, " << outstanding_of(o)
       << " outstanding)'\n";
     if (o.prog == program::msg_rate) {
-        g << "set xlabel 'WQEs per doorbell'\nset ylabel 'million 64 B messages / s'\n"
-          << "set logscale x 2\nset format x '%.0b%B'\nset yrange [0:*]\n"
-          << "plot '" << dat << "' using 1:4 with linespoints lw 2 title 'model'\n";
+        g << "set ylabel 'million 64 B messages / s'\nset yrange [0:*]\n"
+          << "set style fill solid 0.5\nset boxwidth 0.6\nset xrange [-0.5:*]\n"
+          << "plot '" << dat << "' using 0:4:xtic(5) with boxes title 'model'\n";
     } else if (lat) {
         g << "set xlabel 'message size (bytes)'\nset ylabel 'latency (ns)'\n"
           << "set logscale x 2\nset format x '%.0b%B'\nset yrange [0:*]\n"
@@ -257,10 +270,11 @@ int run(const bench_options& o) {
         sim_error = e.what();  // a lockstep mismatch stops the run with its report
     }
     const double sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
-    uint64_t mismatches = 0;
+    uint64_t mismatches = 0, wqes_from_doorbell = 0;
     nlohmann::json pcie = nlohmann::json::array();
     for (unsigned i = 0; i < topo->size(); ++i) {
         mismatches += topo->host(i).adapter.engine().mismatches();
+        wqes_from_doorbell += topo->host(i).adapter.counters().wqes_from_doorbell;
         pcie.push_back(link_stats(topo->host(i).rc.link()));
     }
     topo.reset();
@@ -280,6 +294,7 @@ int run(const bench_options& o) {
         j["size_bytes"] = p.size;
         j["iters"] = p.iters;
         j["batch"] = p.batch;
+        j["wqe_in_doorbell"] = p.wqe_in_doorbell;
         j["sim_ns"] = p.sim_ns;
         j["wall_s"] = p.wall_s;
         j["cpu_s"] = p.cpu_s;
@@ -307,7 +322,7 @@ int run(const bench_options& o) {
     out["bench"] = o.name;
     out["queue_engine"] = chio::model::to_string(o.queue_engine);
     out["qps"] = o.qps;
-    out["outstanding"] = lat ? 1u : o.outstanding;
+    out["outstanding"] = outstanding_of(o);
     out["batch"] = o.batch;
     out["points"] = pts;
     out["wall_s"] = wall_s;
@@ -316,6 +331,7 @@ int run(const bench_options& o) {
     out["slowdown"] = sim_ns > 0 ? wall_s / (sim_ns * 1e-9) : 0.0;
     out["wr_per_wall_s"] = wall_s > 0 ? static_cast<double>(wrs) / wall_s : 0.0;
     out["pcie"] = pcie;
+    out["wqes_from_doorbell"] = wqes_from_doorbell;  // WQEs the adapter did not fetch by DMA
     out["passed"] = res.error.empty();
     out["error"] = res.error;
     out["params"] = {{"pcie_tlp_rate_gbps", link.tlp_rate_gbps},
@@ -331,14 +347,15 @@ int run(const bench_options& o) {
         f << out.dump(2) << "\n";
     }
     if (!o.quiet) {
-        std::printf("chio-bench %s  queue engine %s  %u QP  %u outstanding  batch %u\n",
+        std::printf("chio-bench %s  queue engine %s  %u QP  %u outstanding  batch %u%s\n",
                     o.name.c_str(), chio::model::to_string(o.queue_engine), o.qps,
-                    lat ? 1u : o.outstanding, o.batch);
+                    outstanding_of(o), o.batch,
+                    o.wqe_in_doorbell ? "  WQE in doorbell" : "");
         if (lat) {
             std::printf("%10s %8s %10s %10s %10s %10s\n", "bytes", "iters", "min_ns", "p50_ns",
                         "p99_ns", "slowdown");
         } else {
-            std::printf("%10s %6s %8s %10s %10s %7s %12s %12s %9s %12s\n", "bytes", "batch",
+            std::printf("%10s %16s %8s %10s %10s %7s %12s %12s %9s %12s\n", "bytes", "posting",
                         "iters", "Gb/s", "limit", "%limit", "Mmsg/s", "WR/wall-s", "slowdown",
                         "WR/cpu-s");
         }
@@ -352,9 +369,9 @@ int run(const bench_options& o) {
             } else {
                 const double g = j["gbps"], l = j["limit_gbps"];
                 const double cpu = j["cpu_s"];
-                std::printf("%10llu %6u %8llu %10.2f %10.2f %6.1f%% %12.3f %12.0f %9.1f %12.0f\n",
+                std::printf("%10llu %16s %8llu %10.2f %10.2f %6.1f%% %12.3f %12.0f %9.1f %12.0f\n",
                             static_cast<unsigned long long>(j["size_bytes"].get<uint64_t>()),
-                            j["batch"].get<unsigned>(),
+                            run_label(j).c_str(),
                             static_cast<unsigned long long>(j["iters"].get<uint64_t>()), g, l,
                             l > 0 ? 100 * g / l : 0.0, j["msgs_per_s"].get<double>() / 1e6,
                             j["wr_per_wall_s"].get<double>(), j["slowdown"].get<double>(),

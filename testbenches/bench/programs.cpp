@@ -145,6 +145,7 @@ bool run_point(side& s, drv::bus& b, const bench_options& o, uint32_t outstandin
     const std::clock_t cpu0 = std::clock();
     const uint64_t t0 = b.now_ns();
     spec::cqe cqes[16];
+    for (auto* qp : s.qps) qp->set_wqe_in_doorbell(pt.wqe_in_doorbell);
     while (done < pt.iters) {
         // Refill: each QP gets whole batches (the last one may be short) while it has room.
         for (size_t k = 0; k < nq && posted < pt.iters; ++k) {
@@ -214,13 +215,17 @@ std::vector<point> plan(const bench_options& o) {
         p.size = s;
         p.iters = o.iters ? o.iters : default_iters(o, s);
         if (o.prog == program::msg_rate) {
-            // Without batching (one doorbell per WQE), then with it.
+            // One doorbell per WQE, then one per batch, then one per WQE carrying the WQE.
             p.batch = 1;
             pts.push_back(p);
             p.batch = std::max<uint32_t>(o.batch, 2);
             pts.push_back(p);
+            p.batch = 1;
+            p.wqe_in_doorbell = true;
+            pts.push_back(p);
         } else {
             p.batch = is_latency(o.prog) ? 1 : o.batch;
+            p.wqe_in_doorbell = o.wqe_in_doorbell;
             pts.push_back(p);
         }
     }
@@ -238,8 +243,7 @@ void host0(drv::bus& b, const bench_options& o, shared_state& sh, bench_result& 
     if (!connect(s, sh.rv, "host0", "host1", err)) return void(res.error = err);
     sh.rv.barrier("connected", 2);
     for (point& p : pts) {
-        uint32_t outstanding = is_latency(o.prog) ? 1 : o.outstanding;
-        if (o.prog == program::msg_rate) outstanding = std::max(outstanding, p.batch);
+        const uint32_t outstanding = outstanding_of(o);
         if (!run_point(s, b, o, outstanding, p, err)) {
             p.ok = false;
             res.error = err;
@@ -312,6 +316,16 @@ bool parse_program(const std::string& s, program& out) {
     if (it == names.end()) return false;
     out = it->second;
     return true;
+}
+
+uint32_t outstanding_of(const bench_options& o) {
+    if (is_latency(o.prog)) return 1;
+    // msg_rate: room for two batches, so the next batch is posted while one is in flight (with
+    // room for one, every batch would drain the pipeline first); the same for every run.
+    if (o.prog == program::msg_rate) {
+        return std::max(o.outstanding, 2 * std::max<uint32_t>(o.batch, 2));
+    }
+    return o.outstanding;
 }
 
 uint64_t default_iters(const bench_options& o, uint64_t size) {

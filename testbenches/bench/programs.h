@@ -27,12 +27,16 @@ struct bench_options {
     std::string plot;
     bool quiet = false;
     bool pcie_fcfs = false;  // --pcie-order fcfs: every TLP class in one queue per direction
+    // --wqe-in-doorbell: a doorbell announcing one WQE carries it (queue_pair::
+    // set_wqe_in_doorbell); msg_rate always adds a run with it.
+    bool wqe_in_doorbell = false;
 };
 
 // One measured point.
 struct point {
     uint64_t size = 0;
     uint32_t batch = 1;
+    bool wqe_in_doorbell = false;  // WQEs written into the doorbell page
     uint64_t iters = 0;
     double sim_ns = 0;  // first post to last completion
     double wall_s = 0;  // wall time of the same interval
@@ -51,6 +55,9 @@ bool parse_program(const std::string& s, program& out);
 // Default iterations: bandwidth programs move about 16 MiB per point (at least 32, at most
 // 1000 messages); latency programs 200; msg_rate 2000.
 uint64_t default_iters(const bench_options& o, uint64_t size);
+
+// WRs in flight per QP: --outstanding; 1 for latency programs; msg_rate at least two batches.
+uint32_t outstanding_of(const bench_options& o);
 
 // Starts host0's and host1's driver threads for the program; results land in `res` when
 // sc_start() returns.

@@ -217,6 +217,10 @@ void adapter::mmio_b_transport(tlm::tlm_generic_payload& p, sc_time&) {
                                 uint64_t{spec::bar0::DB_PAGES} * spec::bar0::DB_PAGE_SIZE;
         if (off >= spec::bar0::DB_OFFSET && off < db_end) {
             const uint32_t in_page = (off - spec::bar0::DB_OFFSET) % spec::bar0::DB_PAGE_SIZE;
+            if (p.is_write() && wqe_window::holds(in_page, len)) {
+                const uint32_t page = (off - spec::bar0::DB_OFFSET) / spec::bar0::DB_PAGE_SIZE;
+                return wqe_window_write(p, fn, page, in_page);
+            }
             if (len != 8 || in_page % 8 != 0) {
                 p.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
                 return;
@@ -252,7 +256,20 @@ bool adapter::decode(uint64_t addr, uint16_t& fn, uint32_t& off) const {
     return true;
 }
 
-void adapter::doorbell(uint16_t fn, uint32_t reg_off, uint64_t v) {
+void adapter::wqe_window_write(tlm::tlm_generic_payload& p, uint16_t fn, uint32_t page,
+                               uint32_t in_page) {
+    // Whole aligned 64-bit words inside the window, like every doorbell; anything else is
+    // refused as a doorbell of a wrong size is.
+    wqe_window::result r;
+    if (!m_wqe_window.write(fn, page, in_page, p.get_data_ptr(), p.get_data_length(), r)) {
+        p.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+        return;
+    }
+    if (r.rang) doorbell(fn, spec::bar0::db::SQ_WQE_DB, r.db, r.complete ? &r.wqe : nullptr);
+    p.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void adapter::doorbell(uint16_t fn, uint32_t reg_off, uint64_t v, const spec::send_wqe* wqe) {
     namespace db = spec::bar0::db;
     ++m_core.counters.doorbells;
     auto refuse = [&] {
@@ -265,11 +282,14 @@ void adapter::doorbell(uint16_t fn, uint32_t reg_off, uint64_t v) {
     // driver can poll DEV_STATUS.READY, but its doorbells are dropped and counted.
     if (m_fstate[fn].resetting || m_hot_resetting) return refuse();
     const auto f8 = static_cast<uint8_t>(fn);
-    if (reg_off == db::SQ_DB || reg_off == db::RQ_DB) {
+    if (reg_off == db::SQ_DB || reg_off == db::RQ_DB || reg_off == db::SQ_WQE_DB) {
+        static_assert(db::SQ_WQE_DB_QPN.in_place() == db::SQ_DB_QPN.in_place() &&
+                          db::SQ_WQE_DB_PI.in_place() == db::SQ_DB_PI.in_place(),
+                      "SQ_WQE_DB has SQ_DB's layout");
         const auto qpn = static_cast<uint32_t>(db::SQ_DB_QPN.get(v));
         const auto pi = static_cast<uint16_t>(db::SQ_DB_PI.get(v));
         if (qpn >= spec::limits::MAX_QP) return refuse();
-        const uint16_t wqid = reg_off == db::SQ_DB ? sq_wqid(qpn) : rq_wqid(qpn);
+        const uint16_t wqid = reg_off == db::RQ_DB ? rq_wqid(qpn) : sq_wqid(qpn);
         const uint64_t errs = m_core.counters.doorbell_errors;
         m_qe->db({f8, wqid, pi});
         m_core.collect();
@@ -280,6 +300,9 @@ void adapter::doorbell(uint16_t fn, uint32_t reg_off, uint64_t v) {
             return;
         }
         if (m_core.probes.doorbell) m_core.probes.doorbell(fn, wqid, pi);
+        // Only after the engine accepted the doorbell (owner, range): the copy is the WQE at
+        // PI - 1, the last one this doorbell announces.
+        if (wqe != nullptr) m_qp.offer_wqe(qpn, static_cast<uint16_t>(pi - 1), *wqe);
         m_qp.on_doorbell(wqid);
     } else if (reg_off == db::SRQ_DB) {
         const auto srqn = static_cast<uint32_t>(db::SRQ_DB_SRQN.get(v));

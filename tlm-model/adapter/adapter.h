@@ -37,6 +37,7 @@
 #include "tlm-model/adapter/qp_engine.h"
 #include "tlm-model/adapter/queue_mirror.h"
 #include "tlm-model/adapter/vf_state.h"
+#include "tlm-model/adapter/wqe_window.h"
 #include "tlm-model/pcie/bar0_regs.h"
 #include "tlm-model/pcie/config_space.h"
 #include "tlm-model/pcie/msix.h"
@@ -114,7 +115,11 @@ private:
     // Transport callbacks.
     void cfg_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& t);
     void mmio_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& t);
-    void doorbell(uint16_t fn, uint32_t reg, uint64_t value);
+    // `wqe`: the WQE written into the doorbell page with SQ_WQE_DB (null: fetch it by DMA).
+    void doorbell(uint16_t fn, uint32_t reg, uint64_t value, const spec::send_wqe* wqe = nullptr);
+    // A write into a doorbell page's WQE window (wqe_window.h).
+    void wqe_window_write(tlm::tlm_generic_payload& p, uint16_t fn, uint32_t page,
+                          uint32_t in_page);
     // The function whose BAR0 holds addr (with the offset in it), or false.
     bool decode(uint64_t addr, uint16_t& fn, uint32_t& off) const;
 
@@ -183,6 +188,7 @@ private:
     qp_engine m_qp;
     command_unit m_cmd;
     std::vector<std::unique_ptr<function>> m_fns;
+    wqe_window m_wqe_window;  // WQEs being written into doorbell pages
 
     sc_core::sc_event m_cmd_ev;
     sc_core::sc_event m_reset_ev;

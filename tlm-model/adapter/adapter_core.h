@@ -30,6 +30,7 @@ struct adapter_counters {
     uint64_t doorbells = 0;
     uint64_t doorbell_errors = 0;
     uint64_t wqes = 0;
+    uint64_t wqes_from_doorbell = 0;  // of wqes: written into the doorbell page, not fetched
     uint64_t cqes = 0;
     uint64_t eqes = 0;
     uint64_t msix = 0;

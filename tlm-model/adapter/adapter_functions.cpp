@@ -70,6 +70,7 @@ void adapter::begin_function_reset(uint16_t fn) {
     auto& ae = m_core.async_events;
     ae.erase(std::remove_if(ae.begin(), ae.end(), [fn](const async_eqe& a) { return a.fn == fn; }),
              ae.end());
+    m_wqe_window.reset_function(fn);
     m_freset_queue.push_back(fn);
     m_freset_ev.notify(sc_core::SC_ZERO_TIME);
 }

@@ -131,6 +131,7 @@ void adapter::reset_device_state() {
         if (m_core.ctx.eqs[n].valid) m_qe->cr_cfg({eq_crid(n), false, 0, 0, 0});
     }
     m_cmd.reset();
+    m_wqe_window.reset();
     m_core.collect();
     m_core.sched.clear();
     m_core.events.clear();

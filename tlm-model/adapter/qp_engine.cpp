@@ -73,6 +73,14 @@ void qp_engine::on_doorbell(uint16_t wqid) {
     if (q != nullptr && q->state == qp_state::ERR && (wqid & 1u)) m_core.request_flush(wqid / 2u);
 }
 
+void qp_engine::offer_wqe(uint32_t qpn, uint16_t index, const spec::send_wqe& w) {
+    if (m_core.ctx.qp(qpn) == nullptr) return;
+    requester_state& r = tp(qpn).req;
+    r.db_wqe_valid = true;
+    r.db_wqe_index = index;
+    r.db_wqe = w;
+}
+
 void qp_engine::on_qe_error(const qe_err& e) {
     ++m_core.counters.doorbell_errors;
     // A doorbell index that jumps past the ring or backwards is a malformed queue: the owner's QP

@@ -71,6 +71,9 @@ public:
     void on_transition(uint32_t qpn, spec::qp_state from, spec::qp_state to);
     // An accepted doorbell on a work queue.
     void on_doorbell(uint16_t wqid);
+    // An accepted SQ_WQE_DB whose WQE (ring index `index`) was written whole into the doorbell
+    // page: the fetch stage uses this copy instead of reading the ring.
+    void offer_wqe(uint32_t qpn, uint16_t index, const spec::send_wqe& w);
     // A refused queue-engine input.
     void on_qe_error(const qe_err& e);
     // A CQ went to error: every QP completing into it goes to ERR.

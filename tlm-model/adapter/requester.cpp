@@ -153,11 +153,23 @@ void qp_engine::stage_wqe(uint32_t qpn, uint16_t index) {
     const uint64_t slot = index & ((1u << q->sq_log_size) - 1);
     ++m_core.counters.wqes;
     // Single fetch (split transaction: the stage goes on while it is in flight); decode takes
-    // wqe_process_ns after it arrives, and a WQE is never ready before the one ahead of it.
+    // wqe_process_ns after it arrives, and a WQE is never ready before the one ahead of it. A
+    // WQE the driver wrote into the doorbell page is already here: no read, only the decode.
     const sc_core::sc_time now = sc_core::sc_time_stamp();
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    e.fetched =
-        m_core.dma->read_at(q->fn, q->sq_addr + slot * sizeof(e.wqe), &e.wqe, sizeof(e.wqe), delay);
+    if (r.db_wqe_valid && r.db_wqe_index == index) {
+        r.db_wqe_valid = false;
+        e.wqe = r.db_wqe;
+        e.fetched = true;
+        ++m_core.counters.wqes_from_doorbell;
+    } else {
+        // A copy for a later index waits for it; one the stage has passed is stale.
+        if (r.db_wqe_valid && static_cast<int16_t>(r.db_wqe_index - index) < 0) {
+            r.db_wqe_valid = false;
+        }
+        e.fetched = m_core.dma->read_at(q->fn, q->sq_addr + slot * sizeof(e.wqe), &e.wqe,
+                                        sizeof(e.wqe), delay);
+    }
     e.ready = now + delay + ns(m_t.wqe_process_ns);
     if (!r.staged.empty()) e.ready = std::max(e.ready, r.staged.back().ready);
     const spec::send_wqe& w = e.wqe;

@@ -76,6 +76,12 @@ struct requester_state {
     // packet i of that WR at unsent_ready[i]; the next unsent one is at
     // unsent_ready.size() - unsent.size().
     std::vector<sc_core::sc_time> unsent_ready;
+    // The WQE the driver wrote into its doorbell page with SQ_WQE_DB (wqe_window.h): the fetch
+    // stage takes it instead of reading the ring when it reaches that index. One per QP, as the
+    // last such doorbell left it; a WQE the stage passes without it is fetched by DMA.
+    bool db_wqe_valid = false;
+    uint16_t db_wqe_index = 0;
+    spec::send_wqe db_wqe{};
     // WQEs fetched ahead of their turn, in ring order (bounded by qp_engine_timing).
     std::deque<staged_wqe> staged;
     uint64_t staged_bytes = 0;
