@@ -349,8 +349,7 @@ int run(const bench_options& o) {
     if (!o.quiet) {
         std::printf("chio-bench %s  queue engine %s  %u QP  %u outstanding  batch %u%s\n",
                     o.name.c_str(), chio::model::to_string(o.queue_engine), o.qps,
-                    outstanding_of(o), o.batch,
-                    o.wqe_in_doorbell ? "  WQE in doorbell" : "");
+                    outstanding_of(o), o.batch, o.wqe_in_doorbell ? "  WQE in doorbell" : "");
         if (lat) {
             std::printf("%10s %8s %10s %10s %10s %10s\n", "bytes", "iters", "min_ns", "p50_ns",
                         "p99_ns", "slowdown");
