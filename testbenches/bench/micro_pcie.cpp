@@ -11,7 +11,7 @@ void bm_upstream_read(benchmark::State& state) {
     const sc_core::sc_time step(10, sc_core::SC_NS);
     const auto len = static_cast<uint64_t>(state.range(0));
     for (auto _ : state) {
-        benchmark::DoNotOptimize(link.upstream_read(at, len));
+        benchmark::DoNotOptimize(link.upstream_read(at, 0, len));
         at += step;
     }
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
@@ -36,7 +36,7 @@ void bm_doorbell_past_completions(benchmark::State& state) {
     sc_core::sc_time at;
     const sc_core::sc_time step(10, sc_core::SC_NS);
     for (auto _ : state) {
-        link.upstream_read(at, 4096);
+        link.upstream_read(at, 0, 4096);
         benchmark::DoNotOptimize(link.downstream_write(at, 8));
         at += step;
     }
