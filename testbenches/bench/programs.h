@@ -26,7 +26,8 @@ struct bench_options {
     std::string stats;
     std::string plot;
     bool quiet = false;
-    bool pcie_fcfs = false;  // --pcie-order fcfs: every TLP class in one queue per direction
+    bool pcie_fcfs = false;        // --pcie-order fcfs: every TLP class in one queue per direction
+    cosim::pcie_link_params pcie;  // both hosts' links, after --pcie KEY=VALUE settings
 };
 
 // One measured point.
