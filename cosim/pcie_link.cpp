@@ -12,8 +12,22 @@ namespace {
 
 bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
-// Pieces of [a, b) (a < b) cut at every multiple of `unit`.
-uint64_t pieces(uint64_t a, uint64_t b, uint64_t unit) { return (b - 1) / unit - a / unit + 1; }
+// Pieces of [a, b) (a < b) cut at every multiple of `unit`. Every DMA read counts its pieces,
+// so a power-of-two unit (all the command line allows) shifts instead of dividing.
+uint64_t pieces(uint64_t a, uint64_t b, uint64_t unit) {
+    if (is_pow2(unit)) {
+        const int sh = __builtin_ctzll(unit);
+        return ((b - 1) >> sh) - (a >> sh) + 1;
+    }
+    return (b - 1) / unit - a / unit + 1;
+}
+
+// True when [addr, end) is one read request: at most MRRS and inside one 4 KiB page (the
+// common case: the adapter issues its payload reads MRRS at a time).
+bool one_request(const pcie_link_params& p, uint64_t addr, uint64_t end) {
+    return end - addr <= p.mrrs &&
+           addr % READ_REQUEST_BOUNDARY + (end - addr) <= READ_REQUEST_BOUNDARY;
+}
 
 // Calls f(a, b) for each read request [a, b) of [addr, end) (addr < end) while f returns true:
 // cut at MRRS from addr and at 4 KiB boundaries (PCIe 3.0 section 2.2.7). Steps are computed
@@ -47,12 +61,13 @@ bool aligned_tail(const pcie_link_params& p, uint64_t a, uint64_t split) {
 uint64_t completion_split_bytes(const pcie_link_params& p) {
     const uint64_t rcb = std::max<uint64_t>(p.rcb, 1);
     const uint64_t cap = std::min<uint64_t>(p.cpl_bytes, p.mps);
-    return std::max(rcb, cap / rcb * rcb);
+    return std::max(rcb, is_pow2(rcb) ? cap & ~(rcb - 1) : cap / rcb * rcb);
 }
 
 uint64_t read_request_tlps(const pcie_link_params& p, uint64_t addr, uint64_t len) {
     if (len == 0) return 1;
     const uint64_t end = end_of(addr, len);
+    if (one_request(p, addr, end)) return 1;
     uint64_t n = 0;
     for_each_request(p, addr, end, [&](uint64_t a, uint64_t) {
         if (aligned_tail(p, a, 1)) {
@@ -69,6 +84,7 @@ uint64_t read_completion_tlps(const pcie_link_params& p, uint64_t addr, uint64_t
     if (len == 0) return 1;
     const uint64_t split = completion_split_bytes(p);
     const uint64_t end = end_of(addr, len);
+    if (one_request(p, addr, end)) return end > addr ? pieces(addr, end, split) : 0;
     uint64_t n = 0;
     for_each_request(p, addr, end, [&](uint64_t a, uint64_t b) {
         if (aligned_tail(p, a, split)) {
