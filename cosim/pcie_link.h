@@ -22,10 +22,13 @@
 // request with completions of at most MPS bytes; every completion but a request's last must end
 // on a read-completion-boundary (RCB) aligned address. The model cuts each request at every
 // multiple of completion_split_bytes() = min(cpl_bytes, MPS) rounded down to a multiple of RCB:
-// the root complex returns cpl_bytes-sized completions aligned to RCB (cpl_bytes = 64 is the
-// "one completion per RCB" behaviour pcie-bench's pcie-model calls rcb_chunks). For a read whose
-// address is aligned to the split size this gives ceil(len / split) completions, the count the
-// model used before it knew addresses; an unaligned read gets one or two more.
+// the root complex returns cpl_bytes-sized completions aligned to RCB. High-performance
+// completers combine RCB pieces into completions at or near MPS (AMD PG213, "Important Note for
+// High Performance Applications"), hence the default cpl_bytes = MPS; cpl_bytes = 64 is the one
+// completion per 64 B that pcie-bench's pcie-model (rcb_chunks) reports on older chipsets. For a
+// read aligned to the split size (split <= MRRS, as by default) this gives ceil(len / split)
+// completions, the count the model used before it knew addresses; an unaligned read gets one or
+// two more per request.
 //
 // Latency parameters beyond the measurement (rule: defaults add nothing, so every default total
 // equals the measured figure above). The 520 ns round trip was measured end to end and includes
@@ -33,8 +36,9 @@
 // memory time. So host_memory_ns is the host memory latency *beyond* that measurement (default
 // 0): it adds to every DMA read round trip (once per wave of tags), for "what if host memory
 // were 200 ns slower". mmio_read_ns is the device's turnaround for an MMIO or config read
-// beyond the baseline 2 x one_way_ns (default 0), for "what if the device answered reads in
-// 300 ns"; it sits between the request's arrival and the completion's departure.
+// beyond the baseline 2 x one_way_ns (default 0), for "what if the device took 300 ns more to
+// answer reads"; it sits between the request's arrival and the completion's departure. Both are
+// at least 0: a host faster than the measured one is a lower read_rtt_base_ns.
 //
 // Ordering and arbitration (PCIe 3.0 section 2.4.1, table 2-39): each direction carries three
 // classes of TLP. Posted requests (memory writes: doorbells, DMA writes, CQEs, MSI-X) may pass
