@@ -16,6 +16,30 @@
 //   an MRRS request per wave of tags (Little's law: tags x MRRS / RTT bounds read throughput);
 //   one-way latency = half the fixed part of that round trip.
 //
+// Request and completion splitting (PCIe 3.0 sections 2.2.7 and 2.3.1.1): a read of [addr,
+// addr+len) goes out as read requests of at most MRRS bytes, cut sequentially from addr and
+// also at every 4 KiB boundary (a request must not cross one). The completer answers each
+// request with completions of at most MPS bytes; every completion but a request's last must end
+// on a read-completion-boundary (RCB) aligned address. The model cuts each request at every
+// multiple of completion_split_bytes() = min(cpl_bytes, MPS) rounded down to a multiple of RCB:
+// the root complex returns cpl_bytes-sized completions aligned to RCB. High-performance
+// completers combine RCB pieces into completions at or near MPS (AMD PG213, "Important Note for
+// High Performance Applications"), hence the default cpl_bytes = MPS; cpl_bytes = 64 is the one
+// completion per 64 B that pcie-bench's pcie-model (rcb_chunks) reports on older chipsets. For a
+// read aligned to the split size (split <= MRRS, as by default) this gives ceil(len / split)
+// completions, the count the model used before it knew addresses; an unaligned read gets one or
+// two more per request.
+//
+// Latency parameters beyond the measurement (rule: defaults add nothing, so every default total
+// equals the measured figure above). The 520 ns round trip was measured end to end and includes
+// the root complex's access to host memory; no source we have splits it into link flight and
+// memory time. So host_memory_ns is the host memory latency *beyond* that measurement (default
+// 0): it adds to every DMA read round trip (once per wave of tags), for "what if host memory
+// were 200 ns slower". mmio_read_ns is the device's turnaround for an MMIO or config read
+// beyond the baseline 2 x one_way_ns (default 0), for "what if the device took 300 ns more to
+// answer reads"; it sits between the request's arrival and the completion's departure. Both are
+// at least 0: a host faster than the measured one is a lower read_rtt_base_ns.
+//
 // Ordering and arbitration (PCIe 3.0 section 2.4.1, table 2-39): each direction carries three
 // classes of TLP. Posted requests (memory writes: doorbells, DMA writes, CQEs, MSI-X) may pass
 // non-posted requests and completions, and must be able to, or the link can deadlock; non-posted
@@ -45,10 +69,27 @@ struct pcie_link_params {
     uint32_t read_rtt_fit_bytes = 2048;  // largest read the round-trip fit was measured for
     uint32_t max_read_tags = 32;         // outstanding non-posted read requests
     double one_way_ns = 260.0;           // posted write / MMIO one-way latency
+    uint32_t rcb = 64;                   // read completion boundary (bytes): 64 or 128
+    uint32_t cpl_bytes = 256;            // the completer's completion size (bytes), capped at MPS
+    double host_memory_ns = 0.0;         // host memory latency beyond the measured round trip
+    double mmio_read_ns = 0.0;           // device read turnaround beyond 2 x one_way_ns
     // Posted TLPs pass queued non-posted requests and completions (PCIe table 2-39). false is
     // strict first come, first served per direction (for comparison; no real link does this).
     bool posted_passes = true;
 };
+
+// A memory read request must not cross a 4 KiB address boundary (PCIe 3.0 section 2.2.7).
+constexpr uint64_t READ_REQUEST_BOUNDARY = 4096;
+
+// Size at which completions are cut: min(cpl_bytes, MPS) rounded down to a multiple of RCB (at
+// least one RCB), so every completion but the last ends RCB-aligned (PCIe 3.0 section 2.3.1.1).
+uint64_t completion_split_bytes(const pcie_link_params& p);
+// Read request TLPs for [addr, addr+len): cut at MRRS from addr and at 4 KiB boundaries; a
+// zero-length read is one request.
+uint64_t read_request_tlps(const pcie_link_params& p, uint64_t addr, uint64_t len);
+// Completion-with-data TLPs answering those requests: each request cut at every multiple of
+// completion_split_bytes(p).
+uint64_t read_completion_tlps(const pcie_link_params& p, uint64_t addr, uint64_t len);
 
 // The three ordering classes of PCIe TLPs (PCIe 3.0 section 2.4.1).
 enum class tlp_class : unsigned { posted = 0, non_posted = 1, completion = 2 };
@@ -72,12 +113,13 @@ public:
     // Posted write of len bytes from the device to the host (DMA write, MSI-X): returns the
     // added delay, from `at` (now + the initiator's annotation), until the write is visible.
     sc_core::sc_time upstream_write(sc_core::sc_time at, uint64_t len);
-    // Device read of len bytes from host memory: requests upstream, completions downstream.
-    sc_core::sc_time upstream_read(sc_core::sc_time at, uint64_t len);
+    // Device read of len bytes at host address addr: requests upstream, completions downstream
+    // (the address decides how requests and completions are split).
+    sc_core::sc_time upstream_read(sc_core::sc_time at, uint64_t addr, uint64_t len);
     // Host write (MMIO, config) of len bytes to the device.
     sc_core::sc_time downstream_write(sc_core::sc_time at, uint64_t len);
-    // Host read (MMIO, config) of len bytes from the device: non-posted, full round trip.
-    sc_core::sc_time downstream_read(sc_core::sc_time at, uint64_t len);
+    // Host read (MMIO, config) of len bytes at device address addr: non-posted, full round trip.
+    sc_core::sc_time downstream_read(sc_core::sc_time at, uint64_t addr, uint64_t len);
 
     uint64_t bytes_up() const { return m_up.bytes; }
     uint64_t bytes_down() const { return m_down.bytes; }
@@ -92,10 +134,12 @@ private:
         pcie_class_stats st[3];
     };
     static unsigned idx(tlp_class c) { return static_cast<unsigned>(c); }
-    // Occupies one direction for the wire bytes of `len` payload split into TLPs of at most
-    // `chunk`, each with `overhead` bytes, ordered by class; returns when the last byte leaves.
+    // Occupies one direction for `tlps` TLPs carrying `len` payload bytes in all, `overhead`
+    // bytes each, ordered by class; returns when the last byte leaves.
     sc_core::sc_time occupy(direction& d, tlp_class c, sc_core::sc_time at, uint64_t len,
-                            uint32_t chunk, uint32_t overhead);
+                            uint64_t tlps, uint32_t overhead);
+    // Posted write: TLPs of at most MPS.
+    sc_core::sc_time occupy_posted(direction& d, sc_core::sc_time at, uint64_t len);
     sc_core::sc_time serialize(uint64_t wire_bytes) const;
 
     pcie_link_params m_p;

@@ -35,7 +35,7 @@ void answer_removed(tlm::tlm_generic_payload& p) {
 void root_complex::cfg_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
     if (m_faults.cut_off()) return answer_removed(p);
     const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
-    delay += p.is_read() ? m_link.downstream_read(at, p.get_data_length())
+    delay += p.is_read() ? m_link.downstream_read(at, p.get_address(), p.get_data_length())
                          : m_link.downstream_write(at, p.get_data_length());
     cfg_out->b_transport(p, delay);
 }
@@ -45,7 +45,7 @@ void root_complex::mmio_access(tlm::tlm_generic_payload& p, sc_core::sc_time& de
     const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
     const unsigned len = p.get_data_length();
     if (p.is_read()) {
-        delay += m_link.downstream_read(at, len);
+        delay += m_link.downstream_read(at, p.get_address(), len);
     } else {
         // One TLP per write-combining line; the write is whole when its last line has landed.
         sc_core::sc_time last = sc_core::SC_ZERO_TIME;
@@ -66,7 +66,7 @@ void root_complex::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& de
     const uint64_t addr = p.get_address();
     const uint64_t len = p.get_data_length();
     const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
-    delay += p.is_read() ? m_link.upstream_read(at, len) : m_link.upstream_write(at, len);
+    delay += p.is_read() ? m_link.upstream_read(at, addr, len) : m_link.upstream_write(at, len);
 
     if (addr >= address_map::MSI_BASE && addr - address_map::MSI_BASE < address_map::MSI_SIZE) {
         if (!p.is_write() || len != 4) {

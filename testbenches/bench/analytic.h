@@ -25,12 +25,15 @@ inline double pcie_write_gbps(const cosim::pcie_link_params& p, uint64_t s) {
     return sb / (sb + static_cast<double>(ceil_div(s, p.mps) * p.req_overhead)) * p.tlp_rate_gbps;
 }
 
-// Read-completion goodput (device reads host memory), size S: completions carry the data,
-//   S / (S + ceil(S/MPS) * cpl_overhead) * TLP rate;
-// the ceil(S/MRRS) requests travel the other direction and do not load this one.
+// Read-completion goodput (device reads host memory), size S from an aligned buffer:
+//   S / (S + C(S) * cpl_overhead) * TLP rate,
+// C(S) = the completion TLPs of the read (cosim::read_completion_tlps: per MRRS request, cut at
+// min(cpl_bytes, MPS) rounded to RCB; ceil(S/MPS) by default, the reference's formula); the
+// ceil(S/MRRS) requests travel the other direction and do not load this one.
 inline double pcie_read_gbps(const cosim::pcie_link_params& p, uint64_t s) {
     const double sb = static_cast<double>(s);
-    return sb / (sb + static_cast<double>(ceil_div(s, p.mps) * p.cpl_overhead)) * p.tlp_rate_gbps;
+    const auto cpls = static_cast<double>(cosim::read_completion_tlps(p, 0, s));
+    return sb / (sb + cpls * p.cpl_overhead) * p.tlp_rate_gbps;
 }
 
 // Bytes one packet of `payload` bytes occupies the port, RoCEv2 over IPv4 (the GIDs are

@@ -3,6 +3,7 @@
 //
 //   chio-bench NAME [--sizes LIST] [--qps N] [--outstanding N] [--batch N] [--iters N]
 //              [--queue-engine model|rtl|lockstep] [--stats FILE] [--plot FILE] [--quiet]
+//              [--pcie-order pcie|fcfs] [--pcie KEY=VALUE]...
 //
 // Bandwidth programs print, beside each measured figure, the analytic limit
 // min(port goodput, PCIe goodput) from the same parameters (testbenches/bench/analytic.h).
@@ -21,6 +22,7 @@
 #include <systemc>
 #include <vector>
 
+#include "cosim/pcie_link_params.h"
 #include "cosim/topology.h"
 #include "testbenches/bench/analytic.h"
 #include "testbenches/bench/programs.h"
@@ -58,7 +60,10 @@ const char* help_text() {
            "  --wqe-in-doorbell    write each WQE into the doorbell page with its doorbell\n"
            "                       (write-combined): no WQE fetch by DMA; with --batch > 1\n"
            "                       only a doorbell for one WQE carries it\n"
-           "  --quiet              print only errors\n";
+           "  --pcie KEY=VALUE     one PCIe link parameter of both hosts, repeatable (keys below;\n"
+           "                       defaults and sources in docs/performance.md)\n"
+           "  --quiet              print only errors\n\n"
+           "PCIe link parameters (--pcie KEY=VALUE, KEY (range): meaning):\n";
 }
 
 bool parse_u64(const std::string& s, uint64_t lo, uint64_t hi, uint64_t& out) {
@@ -146,6 +151,8 @@ bool parse_args(const std::vector<std::string>& args, bench_options& o, std::str
                 return false;
             }
             o.pcie_fcfs = v == "fcfs";
+        } else if (a == "--pcie") {
+            if (!chio::cosim::set_pcie_param(o.pcie, v, err)) return false;
         } else {
             err = "unknown option '" + a + "' (see chio-bench --help)";
             return false;
@@ -259,6 +266,7 @@ int run(const bench_options& o) {
         return static_cast<uint64_t>(sc_core::sc_time_stamp().value() /
                                      sc_core::sc_time(1, sc_core::SC_PS).value());
     };
+    tp.host.link = o.pcie;
     tp.host.link.posted_passes = !o.pcie_fcfs;
     auto topo = std::make_unique<chio::cosim::topology>(tp);
     bench_result res;
@@ -341,6 +349,10 @@ int run(const bench_options& o) {
                      {"cpl_overhead", link.cpl_overhead},
                      {"port_gbps", port_gbps},
                      {"mtu", MTU_BYTES}};
+    // Every PCIe link parameter the run used (defaults and --pcie settings), by --pcie key.
+    nlohmann::json& pp = out["pcie_params"] = nlohmann::json::object();
+    for (const auto& [key, value] : chio::cosim::pcie_param_values(link)) pp[key] = value;
+    pp["posted_passes"] = link.posted_passes;
     if (!o.stats.empty()) {
         std::ofstream f(o.stats);
         if (!f) throw std::runtime_error("cannot write --stats file '" + o.stats + "'");
@@ -417,7 +429,7 @@ int sc_main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     for (const auto& a : args) {
         if (a == "--help" || a == "-h") {
-            std::printf("%s", help_text());
+            std::printf("%s%s", help_text(), chio::cosim::pcie_param_help().c_str());
             return 0;
         }
     }

@@ -26,7 +26,8 @@ struct bench_options {
     std::string stats;
     std::string plot;
     bool quiet = false;
-    bool pcie_fcfs = false;  // --pcie-order fcfs: every TLP class in one queue per direction
+    bool pcie_fcfs = false;        // --pcie-order fcfs: every TLP class in one queue per direction
+    cosim::pcie_link_params pcie;  // both hosts' links, after --pcie KEY=VALUE settings
     // --wqe-in-doorbell: a doorbell announcing one WQE carries it (queue_pair::
     // set_wqe_in_doorbell); msg_rate always adds a run with it.
     bool wqe_in_doorbell = false;

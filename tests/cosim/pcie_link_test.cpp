@@ -32,7 +32,7 @@ TEST(pcie_link, doorbell_passes_queued_read_completions) {
     pcie_link link;
     const pcie_link_params& p = link.params();
     const sc_time t0;
-    link.upstream_read(t0, BIG_READ);
+    link.upstream_read(t0, 0, BIG_READ);
     // The host rings a doorbell 1 us later, while the completions still hold the direction.
     const sc_time at(1000, SC_NS);
     const double got = ns_of(link.downstream_write(at, DOORBELL));
@@ -52,7 +52,7 @@ TEST(pcie_link, first_come_first_served_order_makes_the_doorbell_wait_the_whole_
     fcfs.posted_passes = false;
     pcie_link link(fcfs);
     const sc_time t0;
-    link.upstream_read(t0, BIG_READ);
+    link.upstream_read(t0, 0, BIG_READ);
     const sc_time at(1000, SC_NS);
     const double got = ns_of(link.downstream_write(at, DOORBELL));
     // Behind every completion: the read's whole completion train, less the microsecond passed.
@@ -66,11 +66,11 @@ TEST(pcie_link, passed_completions_are_pushed_back_by_the_posted_time) {
     pcie_link quiet, rung;
     const pcie_link_params& p = quiet.params();
     const sc_time t0, at(1000, SC_NS), later(2000, SC_NS);
-    quiet.upstream_read(t0, BIG_READ);
-    rung.upstream_read(t0, BIG_READ);
+    quiet.upstream_read(t0, 0, BIG_READ);
+    rung.upstream_read(t0, 0, BIG_READ);
     rung.downstream_write(at, DOORBELL);
-    const double a = ns_of(quiet.upstream_read(later, 4096));
-    const double b = ns_of(rung.upstream_read(later, 4096));
+    const double a = ns_of(quiet.upstream_read(later, 0, 4096));
+    const double b = ns_of(rung.upstream_read(later, 0, 4096));
     EXPECT_NEAR(b - a, ser_ns(p, DOORBELL, p.mps, p.req_overhead), 1e-3);
 }
 
@@ -83,7 +83,7 @@ TEST(pcie_link, completions_never_pass_an_earlier_posted_write) {
     const uint64_t len = 64 * 1024;
     link.downstream_write(t0, len);
     const double posted_done = ser_ns(p, len, p.mps, p.req_overhead);
-    const double read = ns_of(link.upstream_read(t0, 64));
+    const double read = ns_of(link.upstream_read(t0, 0, 64));
     EXPECT_GE(read, posted_done + ser_ns(p, 64, p.mps, p.cpl_overhead) - 1e-3);
     EXPECT_GT(link.down_stats(tlp_class::completion).max_wait_ns, 0.0);
 }
@@ -94,7 +94,7 @@ TEST(pcie_link, read_requests_queue_behind_posted_writes_upstream) {
     const pcie_link_params& p = link.params();
     const sc_time t0;
     link.upstream_write(t0, 64 * 1024);
-    link.upstream_read(t0, 512);
+    link.upstream_read(t0, 0, 512);
     const auto& np = link.up_stats(tlp_class::non_posted);
     EXPECT_EQ(np.transfers, 1u);
     EXPECT_NEAR(np.max_wait_ns, ser_ns(p, 64 * 1024, p.mps, p.req_overhead), 1e-3);
