@@ -41,7 +41,8 @@ struct sides_options {
     model::link_direction_config link;
     uint64_t seed = 1;
     std::string pcap;
-    uint32_t psn_base = 0x100;  // each side starts at psn_base + its QPN (mod 2^24)
+    uint32_t psn_base = 0x100;       // each side starts at psn_base + its QPN (mod 2^24)
+    model::qp_engine_timing timing;  // both adapters' pipeline parameters
 };
 
 struct side {
@@ -258,6 +259,7 @@ inline std::unique_ptr<cosim::topology> run_two_sides(
     tp.seed = o.seed;
     tp.pcap = o.pcap;
     tp.host.adapter.qe_kind = o.qe;
+    tp.host.adapter.timing = o.timing;
     tp.host.seed = o.seed;  // the scoreboard names it in every violation
     auto topo = std::make_unique<cosim::topology>(tp);
     if (before) before(*topo);

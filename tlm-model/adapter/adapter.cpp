@@ -29,6 +29,7 @@ adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
       }) {
     m_core.qe = m_qe.get();
     m_mirror = static_cast<queue_mirror*>(m_qe.get());
+    m_core.posted_pi = [this](uint16_t wqid) { return m_mirror->wq(wqid).pi; };
     m_core.migration = this;
     m_core.port = p.port;
     m_core.dma = this;

@@ -31,6 +31,7 @@ struct adapter_counters {
     uint64_t doorbell_errors = 0;
     uint64_t wqes = 0;
     uint64_t wqes_from_doorbell = 0;  // of wqes: written into the doorbell page, not fetched
+    uint64_t wqe_reads = 0;           // descriptor DMA reads (one per batched fetch)
     uint64_t cqes = 0;
     uint64_t eqes = 0;
     uint64_t msix = 0;
@@ -83,6 +84,10 @@ struct adapter_core {
     // EQ the function created), or -1.
     std::vector<int32_t> async_eqn = std::vector<int32_t>(256, -1);
 
+    // The producer index of a work queue's last accepted doorbell (the QP context's copy, as
+    // the firmware's queue_mirror holds it): the fetch stage reads ahead only WQEs below it,
+    // which the driver has handed over. Unset: one WQE per descriptor read.
+    std::function<uint16_t(uint16_t wqid)> posted_pi;
     // Called with every queue-engine error output.
     std::function<void(const qe_err&)> on_qe_error;
     // Called when a CQ goes to error (overflow or a failed CQE write): its QPs go to ERR.

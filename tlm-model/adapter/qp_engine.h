@@ -6,7 +6,8 @@
 //           turn of one packet. The send path is two pipelined stages (docs/performance.md):
 //           the fetch stage (requester.cpp, stage_wqe) takes WQEs of the queue from the ring
 //           ahead of their turn, up to stage_wqes / stage_bytes per QP, fetches each once into a
-//           private copy (every check uses the copy), checks every key, and issues the payload
+//           private copy (every check uses the copy; one descriptor read brings up to
+//           wqes_per_fetch consecutive posted WQEs), checks every key, and issues the payload
 //           reads per MTU chunk with at most read_bytes_in_flight outstanding (the PCIe read
 //           tags); the reads are split transactions, so the stage does not block. The transmit
 //           turn (requester_start.cpp) sends the next packet whose chunk has arrived; a queue
@@ -42,8 +43,13 @@ struct qp_engine_timing {
     uint32_t ack_coalesce = 16;    // responder ACKs at least every this many packets
     // Fetch stage (docs/performance.md "Pipelined send path"): per-QP staging buffer and the
     // payload reads it keeps in flight.
-    uint32_t stage_wqes = 4;                // WQEs fetched ahead of their turn, per QP
-    uint32_t stage_bytes = 131072;          // a WQE is fetched while less payload is staged
+    uint32_t stage_wqes = 4;        // WQEs fetched ahead of their turn, per QP
+    uint32_t stage_bytes = 131072;  // a WQE is fetched while less payload is staged
+    // One descriptor read fetches up to this many consecutive posted WQEs (never past the ring's
+    // end), and the next read is issued when the stage takes the last copy, so descriptor
+    // fetches overlap payload reads: 4 x 128 B = one read request of MRRS (512 B). 1: one read
+    // per WQE, when the stage takes it.
+    uint32_t wqes_per_fetch = 4;
     uint32_t read_request_bytes = 512;      // one payload read request: MRRS (DevCtl reset value)
     uint32_t read_bytes_in_flight = 16384;  // payload reads outstanding: 32 tags x 512 B
     // Receive side: payload writes to host memory are posted; the engine goes on once a write
@@ -100,6 +106,11 @@ private:
     void prefetch(uint32_t qpn);
     // Fetches, checks and starts the payload reads of one dequeued WQE into r.staged.
     void stage_wqe(uint32_t qpn, uint16_t index);
+    // The descriptor at ring index `index`: from an earlier batched read, or by a read of it and
+    // of the posted WQEs after it (qp_engine_timing::wqes_per_fetch). `delay`: until it has
+    // arrived. false: the read was refused.
+    bool fetch_wqe(uint32_t qpn, const qp_ctx& q, uint16_t index, spec::send_wqe& out,
+                   sc_core::sc_time& delay);
     spec::cqe_status gather(uint32_t qpn, const spec::send_wqe& w, staged_wqe& e);
     // Issues the split reads of the bytes at `segs` into `dst` (read_pipeline.cpp): one request
     // per MRRS piece of an MTU chunk, at most read_bytes_in_flight outstanding, none before

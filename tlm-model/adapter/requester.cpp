@@ -144,19 +144,78 @@ void qp_engine::prefetch(uint32_t qpn) {
     }
 }
 
+bool qp_engine::fetch_wqe(uint32_t qpn, const qp_ctx& q, uint16_t index, spec::send_wqe& out,
+                          sc_core::sc_time& delay) {
+    requester_state& r = tp(qpn).req;
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    const uint32_t size = 1u << q.sq_log_size;
+    // How many WQEs one read from ring index `from` brings: only posted ones (below the accepted
+    // producer index: the driver may still be writing the others), at most wqes_per_fetch, and
+    // none past the ring's end (one contiguous read).
+    auto batch = [&](uint16_t from) -> uint32_t {
+        if (!m_core.posted_pi) return from == index ? 1 : 0;
+        const uint32_t posted = static_cast<uint16_t>(m_core.posted_pi(sq_wqid(qpn)) - from);
+        if (posted == 0 || posted > size) return 0;
+        return std::min({std::max(m_t.wqes_per_fetch, 1u), posted, size - (from & (size - 1))});
+    };
+    // One descriptor read of n WQEs from `from` into r.ahead.
+    auto read_ahead = [&](uint16_t from, uint32_t n, sc_core::sc_time& d) {
+        ++m_core.counters.wqe_reads;
+        r.ahead.resize(n);
+        r.ahead_first = from;
+        const uint64_t addr = q.sq_addr + uint64_t{from & (size - 1u)} * sizeof(spec::send_wqe);
+        if (m_core.dma->read_at(q.fn, addr, r.ahead.data(), n * sizeof(spec::send_wqe), d)) {
+            r.ahead_at = now + d;
+            return true;
+        }
+        r.ahead.clear();
+        return false;
+    };
+    if (!r.ahead.empty() && r.ahead_first == index) {
+        out = r.ahead.front();
+        r.ahead.erase(r.ahead.begin());
+        ++r.ahead_first;
+        delay = r.ahead_at > now ? r.ahead_at - now : sc_core::SC_ZERO_TIME;
+        // The last copy is taken: the next posted WQEs are read now, so their fetch overlaps
+        // this one's payload reads (a refused read only drops the copies: each WQE is then
+        // fetched, and fails, on its own turn).
+        if (r.ahead.empty()) {
+            sc_core::sc_time d;
+            if (const uint32_t n = batch(r.ahead_first)) read_ahead(r.ahead_first, n, d);
+        }
+        return true;
+    }
+    r.ahead.clear();
+    const uint32_t n = std::max(batch(index), 1u);
+    if (n == 1) {
+        ++m_core.counters.wqe_reads;
+        const uint64_t slot = index & (size - 1u);
+        return m_core.dma->read_at(q.fn, q.sq_addr + slot * sizeof(out), &out, sizeof(out), delay);
+    }
+    if (!read_ahead(index, n, delay)) return false;
+    out = r.ahead.front();
+    r.ahead.erase(r.ahead.begin());
+    ++r.ahead_first;
+    return true;
+}
+
 void qp_engine::stage_wqe(uint32_t qpn, uint16_t index) {
     qp_ctx* q = live(qpn);
     if (q == nullptr) return;
     requester_state& r = tp(qpn).req;
     staged_wqe e;
     e.index = index;
-    const uint64_t slot = index & ((1u << q->sq_log_size) - 1);
     ++m_core.counters.wqes;
     // Single fetch (split transaction: the stage goes on while it is in flight); decode takes
     // wqe_process_ns after it arrives, and a WQE is never ready before the one ahead of it. A
     // WQE the driver wrote into the doorbell page is already here: no read, only the decode.
     const sc_core::sc_time now = sc_core::sc_time_stamp();
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    // Copies read ahead for indices the stage has passed are not needed any more.
+    while (!r.ahead.empty() && static_cast<int16_t>(r.ahead_first - index) < 0) {
+        r.ahead.erase(r.ahead.begin());
+        ++r.ahead_first;
+    }
     if (r.db_wqe_valid && r.db_wqe_index == index) {
         r.db_wqe_valid = false;
         e.wqe = r.db_wqe;
@@ -167,8 +226,7 @@ void qp_engine::stage_wqe(uint32_t qpn, uint16_t index) {
         if (r.db_wqe_valid && static_cast<int16_t>(r.db_wqe_index - index) < 0) {
             r.db_wqe_valid = false;
         }
-        e.fetched = m_core.dma->read_at(q->fn, q->sq_addr + slot * sizeof(e.wqe), &e.wqe,
-                                        sizeof(e.wqe), delay);
+        e.fetched = fetch_wqe(qpn, *q, index, e.wqe, delay);
     }
     e.ready = now + delay + ns(m_t.wqe_process_ns);
     if (!r.staged.empty()) e.ready = std::max(e.ready, r.staged.back().ready);

@@ -82,6 +82,13 @@ struct requester_state {
     bool db_wqe_valid = false;
     uint16_t db_wqe_index = 0;
     spec::send_wqe db_wqe{};
+    // Descriptors a batched fetch read ahead of their turn (qp_engine_timing::wqes_per_fetch):
+    // ring indices ahead_first, ahead_first + 1, ..., all arriving at ahead_at. Only WQEs below
+    // the accepted producer index are read, which the driver no longer changes, so a copy is
+    // good until its turn; the stage drops the ones it passes.
+    std::vector<spec::send_wqe> ahead;
+    uint16_t ahead_first = 0;
+    sc_core::sc_time ahead_at;
     // WQEs fetched ahead of their turn, in ring order (bounded by qp_engine_timing).
     std::deque<staged_wqe> staged;
     uint64_t staged_bytes = 0;
