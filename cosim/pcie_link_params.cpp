@@ -1,11 +1,8 @@
 #include "cosim/pcie_link_params.h"
 
-#include <cctype>
-#include <cerrno>
-#include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
+
+#include "cosim/param_text.h"
 
 namespace chio::cosim {
 
@@ -121,40 +118,13 @@ const std::vector<param_entry>& table() {
     return t;
 }
 
-std::string fmt(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
-
 std::string range_text(const param_entry& e) {
     if (!e.allowed.empty()) {
         std::string s;
         for (uint32_t v : e.allowed) s += (s.empty() ? "" : "|") + std::to_string(v);
         return s;
     }
-    return fmt(e.lo) + ".." + fmt(e.hi);
-}
-
-// Strict number parsing: the whole value, no sign for integers, finite reals.
-bool parse_real(const std::string& v, double& out) {
-    if (v.empty() || std::isspace(static_cast<unsigned char>(v[0]))) return false;
-    errno = 0;
-    char* end = nullptr;
-    const double d = std::strtod(v.c_str(), &end);
-    if (errno != 0 || end == v.c_str() || *end != '\0' || !std::isfinite(d)) return false;
-    out = d;
-    return true;
-}
-
-bool parse_uint(const std::string& v, uint64_t& out) {
-    if (v.empty() || v[0] < '0' || v[0] > '9') return false;
-    errno = 0;
-    char* end = nullptr;
-    const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-    if (errno != 0 || *end != '\0') return false;
-    out = n;
-    return true;
+    return param_number(e.lo) + ".." + param_number(e.hi);
 }
 
 }  // namespace
@@ -172,7 +142,7 @@ bool set_pcie_param(pcie_link_params& p, const std::string& key_value, std::stri
         const std::string bad = "--pcie " + key + " '" + v + "': expected " + range_text(e);
         if (e.u32 != nullptr) {
             uint64_t n = 0;
-            bool ok = parse_uint(v, n);
+            bool ok = parse_param_uint(v, n);
             if (ok && !e.allowed.empty()) {
                 ok = false;
                 for (uint32_t a : e.allowed) ok = ok || n == a;
@@ -186,7 +156,7 @@ bool set_pcie_param(pcie_link_params& p, const std::string& key_value, std::stri
             p.*e.u32 = static_cast<uint32_t>(n);
         } else {
             double d = 0;
-            if (!parse_real(v, d) || d < e.lo || d > e.hi) {
+            if (!parse_param_real(v, d) || d < e.lo || d > e.hi) {
                 err = bad;
                 return false;
             }
@@ -209,9 +179,12 @@ std::vector<std::pair<std::string, double>> pcie_param_values(const pcie_link_pa
 }
 
 std::string pcie_param_help() {
+    const auto defaults = pcie_param_values(pcie_link_params{});
     std::string s;
-    for (const param_entry& e : table()) {
-        s += std::string("    ") + e.key + " (" + range_text(e) + "): " + e.meaning + "\n";
+    for (size_t i = 0; i < table().size(); ++i) {
+        const param_entry& e = table()[i];
+        s += std::string("    ") + e.key + " (" + range_text(e) + ", default " +
+             param_number(defaults[i].second) + "): " + e.meaning + "\n";
     }
     return s;
 }

@@ -21,7 +21,7 @@ bool set_pcie_param(pcie_link_params& p, const std::string& key_value, std::stri
 // Every settable field as (key, value), in table order: for --stats and for --help.
 std::vector<std::pair<std::string, double>> pcie_param_values(const pcie_link_params& p);
 
-// One line per key: "KEY  range  meaning", for help texts.
+// One line per key: "KEY (range, default D): meaning", for help texts.
 std::string pcie_param_help();
 
 }  // namespace chio::cosim

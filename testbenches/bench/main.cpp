@@ -3,7 +3,7 @@
 //
 //   chio-bench NAME [--sizes LIST] [--qps N] [--outstanding N] [--batch N] [--iters N]
 //              [--queue-engine model|rtl|lockstep] [--stats FILE] [--plot FILE] [--quiet]
-//              [--pcie-order pcie|fcfs] [--pcie KEY=VALUE]...
+//              [--pcie-order pcie|fcfs] [--pcie KEY=VALUE]... [--adapter KEY=VALUE]...
 //
 // Bandwidth programs print, beside each measured figure, the analytic limit
 // min(port goodput, PCIe goodput) from the same parameters (testbenches/bench/analytic.h).
@@ -22,6 +22,7 @@
 #include <systemc>
 #include <vector>
 
+#include "cosim/adapter_params_cli.h"
 #include "cosim/pcie_link_params.h"
 #include "cosim/topology.h"
 #include "testbenches/bench/analytic.h"
@@ -63,8 +64,9 @@ const char* help_text() {
            "                       only a doorbell for one WQE carries it\n"
            "  --pcie KEY=VALUE     one PCIe link parameter of both hosts, repeatable (keys below;\n"
            "                       defaults and sources in docs/performance.md)\n"
-           "  --quiet              print only errors\n\n"
-           "PCIe link parameters (--pcie KEY=VALUE, KEY (range): meaning):\n";
+           "  --adapter KEY=VALUE  one adapter or wire parameter of both hosts, repeatable (keys\n"
+           "                       below; sources in docs/performance.md)\n"
+           "  --quiet              print only errors\n";
 }
 
 bool parse_u64(const std::string& s, uint64_t lo, uint64_t hi, uint64_t& out) {
@@ -154,6 +156,10 @@ bool parse_args(const std::vector<std::string>& args, bench_options& o, std::str
             o.pcie_fcfs = v == "fcfs";
         } else if (a == "--pcie") {
             if (!chio::cosim::set_pcie_param(o.pcie, v, err)) return false;
+        } else if (a == "--adapter") {
+            chio::cosim::topology_params check;  // the setting alone; run() applies it
+            if (!chio::cosim::set_adapter_param(check, v, err)) return false;
+            o.adapter.push_back(v);
         } else {
             err = "unknown option '" + a + "' (see chio-bench --help)";
             return false;
@@ -269,6 +275,10 @@ int run(const bench_options& o) {
     };
     tp.host.link = o.pcie;
     tp.host.link.posted_passes = !o.pcie_fcfs;
+    for (const std::string& kv : o.adapter) {
+        std::string err;
+        if (!chio::cosim::set_adapter_param(tp, kv, err)) throw std::invalid_argument(err);
+    }
     auto topo = std::make_unique<chio::cosim::topology>(tp);
     bench_result res;
     start(*topo, o, res);
@@ -356,6 +366,9 @@ int run(const bench_options& o) {
     nlohmann::json& pp = out["pcie_params"] = nlohmann::json::object();
     for (const auto& [key, value] : chio::cosim::pcie_param_values(link)) pp[key] = value;
     pp["posted_passes"] = link.posted_passes;
+    // Every adapter and wire parameter the run used (defaults and --adapter settings), by key.
+    nlohmann::json& ap = out["adapter_params"] = nlohmann::json::object();
+    for (const auto& [key, value] : chio::cosim::adapter_param_values(tp)) ap[key] = value;
     if (!o.stats.empty()) {
         std::ofstream f(o.stats);
         if (!f) throw std::runtime_error("cannot write --stats file '" + o.stats + "'");
@@ -432,7 +445,12 @@ int sc_main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     for (const auto& a : args) {
         if (a == "--help" || a == "-h") {
-            std::printf("%s%s", help_text(), chio::cosim::pcie_param_help().c_str());
+            std::printf(
+                "%s\nPCIe link parameters (--pcie KEY=VALUE; KEY (range, default): "
+                "meaning):\n%s\nAdapter parameters (--adapter KEY=VALUE; KEY (range, "
+                "default): meaning):\n%s",
+                help_text(), chio::cosim::pcie_param_help().c_str(),
+                chio::cosim::adapter_param_help().c_str());
             return 0;
         }
     }

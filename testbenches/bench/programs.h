@@ -28,6 +28,9 @@ struct bench_options {
     bool quiet = false;
     bool pcie_fcfs = false;        // --pcie-order fcfs: every TLP class in one queue per direction
     cosim::pcie_link_params pcie;  // both hosts' links, after --pcie KEY=VALUE settings
+    // --adapter KEY=VALUE settings (cosim/adapter_params_cli.h), checked when parsed and applied
+    // in order to the topology's params, so they reach both adapters and the wire.
+    std::vector<std::string> adapter;
     // --wqe-in-doorbell: a doorbell announcing one WQE carries it (queue_pair::
     // set_wqe_in_doorbell); msg_rate always adds a run with it.
     bool wqe_in_doorbell = false;

@@ -8,6 +8,7 @@
 #include "cosim/topology.h"
 #include "driver/device.h"
 #include "testbenches/scenarios/fault_parts.h"
+#include "testbenches/scenarios/topology_settings.h"
 
 namespace chio::tb {
 
@@ -23,6 +24,7 @@ cosim::topology_params fault_topology(cosim::topology_kind kind, const sim_optio
     tp.seed = o.seed;
     tp.host.seed = o.seed;
     tp.host.adapter.qe_kind = o.queue_engine;
+    apply_param_settings(o, tp);
     return tp;
 }
 

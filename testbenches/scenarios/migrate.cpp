@@ -10,6 +10,7 @@
 #include "cosim/topology.h"
 #include "testbenches/scenarios/migrate_traffic.h"
 #include "testbenches/scenarios/migrate_verdict.h"
+#include "testbenches/scenarios/topology_settings.h"
 
 namespace chio::tb {
 
@@ -86,6 +87,7 @@ migrate_run::migrate_run(const sim_options& o) : m_o(o) {
     p.host.adapter.qe_kind = o.queue_engine;
     p.host.scoreboard = o.scoreboard;
     p.host.seed = o.seed;
+    apply_param_settings(o, p);
     m_topo = std::make_unique<cosim::topology>(p);
     for (unsigned h = 0; h < HOSTS; ++h) {
         m_hv.push_back(std::make_unique<cosim::hypervisor>(m_topo->host(h)));

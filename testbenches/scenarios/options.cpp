@@ -6,6 +6,9 @@
 #include <cstdlib>
 
 #include "chio/spec/spec.h"
+#include "cosim/adapter_params_cli.h"
+#include "cosim/pcie_link_params.h"
+#include "cosim/topology.h"
 
 namespace chio::tb {
 
@@ -139,6 +142,10 @@ const char* options_help() {
            "                           a triggered trace's window)\n"
            "  --quiet                  print only errors\n"
            "  --no-scoreboard          do not check the invariants (docs/scoreboard.md)\n"
+           "  --pcie KEY=VALUE         one PCIe link parameter of every host, repeatable (keys\n"
+           "                           below; sources in docs/performance.md)\n"
+           "  --adapter KEY=VALUE      one adapter or wire parameter of every host and link,\n"
+           "                           repeatable (keys below; sources in docs/performance.md)\n"
            "Options (traffic):\n"
            "  --count N                messages (pingpong: round trips) (default 64)\n"
            "  --only NAME              faults: run only this fault's scenario (e.g. pcie.ur_read)\n"
@@ -292,6 +299,15 @@ bool parse_options(const std::vector<std::string>& args, sim_options& o, std::st
                 return false;
             }
             o.faults.push_back(f);
+        } else if (name == "--pcie" || name == "--adapter") {
+            // Checked here, on defaults, so a bad setting fails before anything runs; the
+            // scenario applies it to its own topology (apply_param_settings).
+            cosim::topology_params check;
+            if (name == "--pcie" ? !cosim::set_pcie_param(check.host.link, value, error)
+                                 : !cosim::set_adapter_param(check, value, error)) {
+                return false;
+            }
+            (name == "--pcie" ? o.pcie_settings : o.adapter_settings).push_back(value);
         } else if (name == "--fault-config") {
             if (value.empty()) {
                 error = "option --fault-config: empty file name";

@@ -55,6 +55,11 @@ struct sim_options {
     // --fault KIND[:k=v,...] (repeatable) and the "faults" array of --fault-config FILE, in
     // that order (docs/faults.md).
     std::vector<cosim::fault_spec> faults;
+    // --pcie KEY=VALUE and --adapter KEY=VALUE (repeatable; cosim/pcie_link_params.h,
+    // cosim/adapter_params_cli.h), checked when parsed; apply_param_settings()
+    // (testbenches/scenarios/topology_settings.h) applies them to every host and wire.
+    std::vector<std::string> pcie_settings;
+    std::vector<std::string> adapter_settings;
 };
 
 // Parses argv (after the program name). On a bad argument returns false with a one-line error

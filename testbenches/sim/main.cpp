@@ -1,7 +1,7 @@
 // chio-sim: runs one co-simulation scenario and reports it (docs/scenarios.md).
 //
 //   chio-sim SCENARIO [--seed N] [--queue-engine model|rtl|lockstep] [--trace FILE]
-//            [--stats FILE] [scenario options]
+//            [--stats FILE] [--pcie KEY=VALUE]... [--adapter KEY=VALUE]... [scenario options]
 //
 // Exit status: 0 when the scenario passed its own checks (every completion seen exactly once,
 // data verified, no lockstep mismatch), 1 when it did not, 2 on a bad command line.
@@ -14,6 +14,8 @@
 #include <systemc>
 #include <vector>
 
+#include "cosim/adapter_params_cli.h"
+#include "cosim/pcie_link_params.h"
 #include "testbenches/scenarios/migrate.h"
 #include "testbenches/scenarios/options.h"
 #include "testbenches/sim/faults_runner.h"
@@ -44,8 +46,11 @@ void usage() {
         "             VF to another host, then a failed adapter's VF is restored on a standby;\n"
         "             downtime, bytes copied, completions expected/seen/lost/duplicated;\n"
         "             --unrecoverable: the replacement fails, the VF is hot-removed and its\n"
-        "             VM's outstanding work completes flushed\n\n%s",
-        chio::tb::options_help());
+        "             VM's outstanding work completes flushed\n\n%s\n"
+        "PCIe link parameters (--pcie KEY=VALUE; KEY (range, default): meaning):\n%s\n"
+        "Adapter parameters (--adapter KEY=VALUE; KEY (range, default): meaning):\n%s",
+        chio::tb::options_help(), chio::cosim::pcie_param_help().c_str(),
+        chio::cosim::adapter_param_help().c_str());
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 #include <systemc>
 
 #include "chio/spec/spec.h"
+#include "cosim/adapter_params_cli.h"
 #include "cosim/fault_schedule.h"
+#include "cosim/pcie_link_params.h"
 #include "cosim/platform.h"
 #include "cosim/topology.h"
 #include "testbenches/scenarios/isolation.h"
@@ -17,6 +19,7 @@
 #include "testbenches/scenarios/pingpong.h"
 #include "testbenches/scenarios/qos.h"
 #include "testbenches/scenarios/rdma.h"
+#include "testbenches/scenarios/topology_settings.h"
 #include "testbenches/scenarios/ud.h"
 #include "testbenches/scenarios/vms.h"
 #include "testbenches/sim/run_recorders.h"
@@ -34,7 +37,8 @@ uint64_t sim_ps() {
                                  sc_core::sc_time(1, sc_core::SC_PS).value());
 }
 
-// The vms scenario's topology file; false with a one-line error naming the field and value.
+// The vms scenario's topology file, checked against the hosts it will run on (their port rate,
+// --adapter port_gbps included); false with a one-line error naming the field and value.
 bool load_vms_config(const sim_options& o, const cosim::platform_params& host,
                      cosim::virt_config& cfg, std::string& err) {
     if (o.config.empty()) {
@@ -43,7 +47,7 @@ bool load_vms_config(const sim_options& o, const cosim::platform_params& host,
     }
     cosim::virt_config_limits lim;
     lim.total_vfs = spec::pci::TOTAL_VFS;
-    lim.port_gbps = model::link_direction_config{}.rate_gbps;
+    lim.port_gbps = host.adapter.port.gbps;
     lim.dram_bytes = host.dram_size;
     return cosim::load_virt_config(o.config, lim, cfg, err);
 }
@@ -52,15 +56,6 @@ bool load_vms_config(const sim_options& o, const cosim::platform_params& host,
 
 int run_scenario(const sim_options& o) {
     const auto wall0 = std::chrono::steady_clock::now();
-    cosim::virt_config vcfg;
-    if (o.scenario == "vms") {
-        std::string err;
-        if (!load_vms_config(o, cosim::platform_params{}, vcfg, err)) {
-            std::fprintf(stderr, "chio-sim: %s\n", err.c_str());
-            return 2;
-        }
-    }
-    run_recorders rec(o);
     cosim::topology_params tp;
     // The virtualization scenarios run on one adapter: its functions' traffic turns around in
     // its port (the embedded switch), so the port's egress carries all of it.
@@ -84,6 +79,16 @@ int run_scenario(const sim_options& o) {
         // saturated resource whose shares the scenario measures.
         tp.host.link.tlp_rate_gbps = 227.4;
     }
+    apply_param_settings(o, tp);
+    cosim::virt_config vcfg;
+    if (o.scenario == "vms") {
+        std::string err;
+        if (!load_vms_config(o, tp.host, vcfg, err)) {
+            std::fprintf(stderr, "chio-sim: %s\n", err.c_str());
+            return 2;
+        }
+    }
+    run_recorders rec(o);
     tp.host.adapter.qe_options.now_ps = sim_ps;
     // Every host's queue engine would write the same RTL trace file: only host 0's is traced
     // (the recorders watch host 0; docs/waveforms.md).
@@ -240,6 +245,12 @@ int run_scenario(const sim_options& o) {
     j["per_opcode"] = res.per_opcode;
     j["figures"] = res.figures;
     j["hosts"] = hosts;
+    // Every PCIe link and adapter parameter of the run's hosts (defaults, the scenario's own
+    // choices and --pcie/--adapter settings), by key.
+    nlohmann::json& pp = j["pcie_params"] = nlohmann::json::object();
+    for (const auto& [key, value] : cosim::pcie_param_values(tp.host.link)) pp[key] = value;
+    nlohmann::json& ap = j["adapter_params"] = nlohmann::json::object();
+    for (const auto& [key, value] : cosim::adapter_param_values(tp)) ap[key] = value;
     for (const auto& [k, v] : res.sections.items()) j[k] = v;
     j["transport"] = {{"retransmits", tc.retransmits},     {"timeouts", tc.timeouts},
                       {"rnr_naks_sent", tc.rnr_naks_sent}, {"seq_naks_sent", tc.seq_naks_sent},

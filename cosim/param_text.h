@@ -1,0 +1,21 @@
+// Parsing and printing of KEY=VALUE parameter settings (--pcie, --adapter): one strict number
+// syntax and one number format for every parameter table (cosim/pcie_link_params.cpp,
+// cosim/adapter_params_cli.cpp), so their errors and help texts read alike.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace chio::cosim {
+
+// The whole text must be a finite real ("1e3", "0.5"; no leading space, nothing after it).
+bool parse_param_real(const std::string& text, double& out);
+
+// The whole text must be a decimal integer without sign that fits in 64 bits.
+bool parse_param_uint(const std::string& text, uint64_t& out);
+
+// A value as help texts and errors show it: whole numbers in full (131072, 1000000), others
+// with "%g" (0.29).
+std::string param_number(double v);
+
+}  // namespace chio::cosim
