@@ -78,6 +78,9 @@ void platform::run_driver(std::function<void(drv::bus&)> body, uint16_t fn) {
     sc_core::sc_spawn(
         [b, body = std::move(body)]() {
             body(*b);
+            // The driver's last posted writes are still on their way; they reach the device
+            // before the simulation may stop, as they would after a program's exit.
+            b->drain();
             if (--g_running_drivers == 0) sc_core::sc_stop();
         },
         sc_core::sc_gen_unique_name("driver"), &opt);

@@ -34,6 +34,7 @@ void sc_bus::post(uint64_t addr, const void* data, unsigned len) {
         sc_core::wait(m_arrived_ev);
     }
     posted_write w;
+    if (len > sizeof(w.data)) return;  // mmio_write_block() refuses longer writes already
     w.at = sc_core::sc_time_stamp() + m_rc.mmio_write_time(len);
     w.addr = addr;
     w.len = len;
@@ -207,7 +208,7 @@ void sc_bus::mmio_write32(uint64_t addr, uint32_t value) { transact(false, true,
 void sc_bus::mmio_write64(uint64_t addr, uint64_t value) { transact(false, true, addr, &value, 8); }
 
 void sc_bus::mmio_write_block(uint64_t addr, const void* data, size_t len) {
-    uint8_t buf[256];
+    uint8_t buf[drv::MMIO_BLOCK_MAX_BYTES];
     if (len == 0 || len > sizeof(buf)) return;
     std::memcpy(buf, data, len);
     transact(false, true, addr, buf, static_cast<unsigned>(len));

@@ -33,15 +33,19 @@
 
 namespace chio::cosim {
 
+// Posted MMIO writes a core may have on their way before a further store stalls it: a core's
+// line fill buffers hold its outstanding uncached and write-combining stores, 10 on Intel cores
+// since Sandy Bridge (Intel 64 and IA-32 Architectures Optimization Reference Manual, "Load and
+// Store Operation"). The model frees one when its write arrives at the device, an upper bound on
+// the time (hardware frees it once the uncore has taken the write).
+inline constexpr unsigned CPU_LINE_FILL_BUFFERS = 10;
+
 struct sc_bus_params {
     uint16_t fn = 0;         // function this bus speaks for (routing id)
     double relax_ns = 50.0;  // time one polling iteration takes (a CPU cache-miss poll)
     uint64_t bar_base = 0;   // where the OS places this function's BAR0 (0: MMIO_BASE)
-    // Posted MMIO writes the CPU may have on their way before a further store stalls it: a
-    // core's line fill buffers hold its outstanding uncached and write-combining stores (10 on
-    // Intel cores since Sandy Bridge, Intel 64 and IA-32 Architectures Optimization Reference
-    // Manual, "Load and Store Operation").
-    unsigned mmio_writes_in_flight = 10;
+    // Posted MMIO writes the CPU may have on their way before a further store stalls it.
+    unsigned mmio_writes_in_flight = CPU_LINE_FILL_BUFFERS;
 };
 
 class sc_bus final : public drv::bus {
@@ -70,6 +74,9 @@ public:
     scoreboard* board() const;
 
     uint64_t mmio_errors() const { return m_mmio_errors; }
+    // Waits until every posted write of this bus has reached the device (what a read does
+    // first); the platform calls it when a driver returns, so its last writes still land.
+    void drain();
 
 private:
     // One transaction; reads of a failed access return all ones, as PCIe does for a UR.
@@ -77,13 +84,12 @@ private:
     // Posted MMIO writes on their way to the device.
     void post(uint64_t addr, const void* data, unsigned len);
     void deliver_due();  // method process: hands over the writes that have arrived
-    void drain();        // before a read or config access: every queued write has arrived
     void hand_over(uint64_t addr, uint8_t* data, unsigned len);
     struct posted_write {
         sc_core::sc_time at;  // arrival at the device
         uint64_t addr = 0;
         unsigned len = 0;
-        uint8_t data[256];
+        uint8_t data[drv::MMIO_BLOCK_MAX_BYTES];
     };
     uint32_t msi_data(unsigned n) const { return (static_cast<uint32_t>(m_p.fn) << 16) | n; }
     // VF config emulation (see the contract above); false when the access is not emulated.
