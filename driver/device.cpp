@@ -186,8 +186,8 @@ void device::declare_lost(health why) {
     // still on its way, so once it has completed the device issues no DMA and no MSI-X;
     // recover() gives mastering back after the reset. A removed, frozen or reset function
     // (or one never enumerated) has nothing to stop.
-    if (why != health::removed && why != health::channel_frozen &&
-        why != health::function_reset && m_bar0 != 0) {
+    if (why != health::removed && why != health::channel_frozen && why != health::function_reset &&
+        m_bar0 != 0) {
         const uint32_t command = m_bus.cfg_read(cfg::COMMAND, 2);
         m_bus.cfg_write(cfg::COMMAND,
                         command & ~static_cast<uint32_t>(cfg::COMMAND_BUS_MASTER.make(1)), 2);
