@@ -54,6 +54,9 @@ void guest_bus::resume() {
 
 void guest_bus::move_to(root_complex& rc, host_memory& mem, interrupt_controller& irq,
                         uint64_t old_bar, uint64_t new_bar) {
+    // Writes the guest posted before its pause belong to the source VF: they land there before
+    // the bus that carries them is replaced.
+    m_io->drain();
     m_io = std::make_unique<sc_bus>(rc, mem, irq, m_params);
     // Addresses the guest holds stay what they were on the first host.
     if (m_old_bar == m_new_bar) m_old_bar = old_bar;

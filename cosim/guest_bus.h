@@ -64,6 +64,8 @@ public:
     void relax() override;
     uint64_t now_ns() override;
     drv::observer* watcher() override { return m_io->watcher(); }
+    // Every posted MMIO write of the guest has reached the device (sc_bus::drain()).
+    void drain() { m_io->drain(); }
 
     vm& guest() { return m_vm; }
     uint16_t fn() const { return m_fn; }

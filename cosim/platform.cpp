@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "cosim/guest_bus.h"
+
 namespace chio::cosim {
 
 namespace {
@@ -78,6 +80,9 @@ void platform::run_driver(std::function<void(drv::bus&)> body, uint16_t fn) {
     sc_core::sc_spawn(
         [b, body = std::move(body)]() {
             body(*b);
+            // The driver's last posted writes are still on their way; they reach the device
+            // before the simulation may stop, as they would after a program's exit.
+            b->drain();
             if (--g_running_drivers == 0) sc_core::sc_stop();
         },
         sc_core::sc_gen_unique_name("driver"), &opt);
@@ -91,6 +96,8 @@ void platform::run_driver(std::unique_ptr<drv::bus> bus, std::function<void(drv:
     sc_core::sc_spawn(
         [b, body = std::move(body)]() {
             body(*b);
+            // As for a host driver: the guest's last posted writes land first.
+            if (auto* g = dynamic_cast<guest_bus*>(b)) g->drain();
             if (--g_running_drivers == 0) sc_core::sc_stop();
         },
         sc_core::sc_gen_unique_name("guest_driver"), &opt);

@@ -47,14 +47,29 @@ void root_complex::mmio_access(tlm::tlm_generic_payload& p, sc_core::sc_time& de
     if (p.is_read()) {
         delay += m_link.downstream_read(at, p.get_address(), len);
     } else {
-        // One TLP per write-combining line; the write is whole when its last line has landed.
-        sc_core::sc_time last = sc_core::SC_ZERO_TIME;
-        for (unsigned off = 0; off < len || off == 0; off += WC_LINE_BYTES) {
-            last = std::max(last, m_link.downstream_write(at, std::min(WC_LINE_BYTES, len - off)));
-        }
-        delay += last;
+        delay += write_time(at, len);
     }
     mmio_out->b_transport(p, delay);
+}
+
+sc_core::sc_time root_complex::write_time(sc_core::sc_time at, unsigned len) {
+    // One TLP per write-combining line; the write is whole when its last line has landed.
+    sc_core::sc_time last = sc_core::SC_ZERO_TIME;
+    for (unsigned off = 0; off < len || off == 0; off += WC_LINE_BYTES) {
+        last = std::max(last, m_link.downstream_write(at, std::min(WC_LINE_BYTES, len - off)));
+    }
+    return last;
+}
+
+sc_core::sc_time root_complex::mmio_write_time(unsigned len) {
+    if (m_faults.cut_off()) return sc_core::SC_ZERO_TIME;
+    return write_time(sc_core::sc_time_stamp(), len);
+}
+
+void root_complex::mmio_deliver(tlm::tlm_generic_payload& p) {
+    if (m_faults.cut_off()) return answer_removed(p);
+    sc_core::sc_time none = sc_core::SC_ZERO_TIME;
+    mmio_out->b_transport(p, none);
 }
 
 void root_complex::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {

@@ -57,6 +57,11 @@ public:
     // Host-side accesses, called from the bus backend's thread.
     void cfg_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
     void mmio_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+    // A posted MMIO write in two halves, so the device sees it when it arrives while the CPU
+    // goes on (sc_bus): the link time of `len` bytes issued now (one TLP per write-combining
+    // line), then, at that time, the hand-over to the device (dropped if it is cut off).
+    sc_core::sc_time mmio_write_time(unsigned len);
+    void mmio_deliver(tlm::tlm_generic_payload& p);
 
     pcie_link& link() { return m_link; }
     uint64_t unsupported_requests() const { return m_ur; }
@@ -70,6 +75,7 @@ public:
 
 private:
     void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+    sc_core::sc_time write_time(sc_core::sc_time at, unsigned len);
     // Memory request through the IOMMU: translate, then one host-memory access per segment.
     void translated_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay, uint16_t fn);
 

@@ -1,5 +1,6 @@
 #include "cosim/sc_bus.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "chio/spec/spec.h"
@@ -18,7 +19,68 @@ sc_bus::sc_bus(root_complex& rc, host_memory& mem, interrupt_controller& irq,
     m_next_bar = p.bar_base != 0 ? p.bar_base : address_map::MMIO_BASE;
 }
 
+void sc_bus::post(uint64_t addr, const void* data, unsigned len) {
+    if (!m_deliverer) {
+        sc_core::sc_spawn_options o;
+        o.spawn_method();
+        o.set_sensitivity(&m_posted_ev);
+        o.dont_initialize();
+        sc_core::sc_spawn([this] { deliver_due(); }, sc_core::sc_gen_unique_name("posted_mmio"),
+                          &o);
+        m_deliverer = true;
+    }
+    // The CPU stalls while its fill buffers are all taken by writes still on their way.
+    while (m_posted.size() >= std::max(m_p.mmio_writes_in_flight, 1u)) {
+        sc_core::wait(m_arrived_ev);
+    }
+    posted_write w;
+    if (len > sizeof(w.data)) return;  // mmio_write_block() refuses longer writes already
+    w.at = sc_core::sc_time_stamp() + m_rc.mmio_write_time(len);
+    w.addr = addr;
+    w.len = len;
+    std::memcpy(w.data, data, len);
+    if (m_posted.empty()) m_posted_ev.notify(w.at - sc_core::sc_time_stamp());
+    m_posted.push_back(w);
+}
+
+void sc_bus::deliver_due() {
+    const sc_time now = sc_core::sc_time_stamp();
+    while (!m_posted.empty() && m_posted.front().at <= now) {
+        posted_write w = m_posted.front();
+        m_posted.pop_front();
+        hand_over(w.addr, w.data, w.len);
+    }
+    m_arrived_ev.notify(sc_core::SC_ZERO_TIME);
+    if (!m_posted.empty()) m_posted_ev.notify(m_posted.front().at - now);
+}
+
+void sc_bus::drain() {
+    while (!m_posted.empty()) sc_core::wait(m_arrived_ev);
+}
+
+void sc_bus::hand_over(uint64_t addr, uint8_t* data, unsigned len) {
+    tlm::tlm_generic_payload& p = m_gp_pool.take();
+    model::pcie_ext ext;
+    ext.fn = m_p.fn;
+    ext.kind = model::tlp_kind::mem;
+    p.set_extension(&ext);
+    p.set_command(tlm::TLM_WRITE_COMMAND);
+    p.set_address(addr);
+    p.set_data_ptr(data);
+    p.set_data_length(len);
+    p.set_streaming_width(len);
+    p.set_byte_enable_ptr(nullptr);
+    p.set_dmi_allowed(false);
+    p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    m_rc.mmio_deliver(p);
+    p.clear_extension(&ext);
+    if (!p.is_response_ok()) ++m_mmio_errors;
+    m_gp_pool.give(p);
+}
+
 void sc_bus::transact(bool cfg, bool write, uint64_t addr, void* data, unsigned len) {
+    if (write && !cfg) return post(addr, data, len);
+    drain();
     tlm::tlm_generic_payload& p = m_gp_pool.take();
     model::pcie_ext ext;
     ext.fn = m_p.fn;
@@ -146,7 +208,7 @@ void sc_bus::mmio_write32(uint64_t addr, uint32_t value) { transact(false, true,
 void sc_bus::mmio_write64(uint64_t addr, uint64_t value) { transact(false, true, addr, &value, 8); }
 
 void sc_bus::mmio_write_block(uint64_t addr, const void* data, size_t len) {
-    uint8_t buf[256];
+    uint8_t buf[drv::MMIO_BLOCK_MAX_BYTES];
     if (len == 0 || len > sizeof(buf)) return;
     std::memcpy(buf, data, len);
     transact(false, true, addr, buf, static_cast<unsigned>(len));

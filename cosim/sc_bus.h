@@ -5,6 +5,15 @@
 // Contract: every method must be called from a SystemC thread process. DMA buffers live in host
 // memory; their CPU pointers stay valid for the simulation's lifetime.
 //
+// Posted MMIO writes (PCIe posted requests) do not stall the calling thread while fewer than
+// mmio_writes_in_flight are on their way: a CPU retires them into its fill buffers. Each is
+// queued with its arrival time from the link model and handed to the device then, by a method
+// process of this bus. A config access or an MMIO read first waits until every earlier write
+// has arrived (a read must not pass a posted write, PCIe 3.0 table 2-39), so a read right after
+// writes takes up to one link time longer than on hardware, where its request travels right
+// behind them. A refused posted write has no response to return: it counts in mmio_errors()
+// when it arrives.
+//
 // A bus for a VF (fn > 0) plays the part the host OS plays for a VF (Linux's PCI core, VFIO's
 // config emulation): a VF's Vendor/Device ID and BAR registers read 0/FFFFh in hardware, so this
 // bus presents the PF's vendor id and the VF device id from the PF's SR-IOV capability, emulates
@@ -13,6 +22,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <systemc>
 
 #include "cosim/host_memory.h"
 #include "cosim/interrupt_controller.h"
@@ -22,10 +33,19 @@
 
 namespace chio::cosim {
 
+// Posted MMIO writes a core may have on their way before a further store stalls it: a core's
+// line fill buffers hold its outstanding uncached and write-combining stores, 10 on Intel cores
+// since Sandy Bridge (Intel 64 and IA-32 Architectures Optimization Reference Manual, "Load and
+// Store Operation"). The model frees one when its write arrives at the device, an upper bound on
+// the time (hardware frees it once the uncore has taken the write).
+inline constexpr unsigned CPU_LINE_FILL_BUFFERS = 10;
+
 struct sc_bus_params {
     uint16_t fn = 0;         // function this bus speaks for (routing id)
     double relax_ns = 50.0;  // time one polling iteration takes (a CPU cache-miss poll)
     uint64_t bar_base = 0;   // where the OS places this function's BAR0 (0: MMIO_BASE)
+    // Posted MMIO writes the CPU may have on their way before a further store stalls it.
+    unsigned mmio_writes_in_flight = CPU_LINE_FILL_BUFFERS;
 };
 
 class sc_bus final : public drv::bus {
@@ -54,10 +74,23 @@ public:
     scoreboard* board() const;
 
     uint64_t mmio_errors() const { return m_mmio_errors; }
+    // Waits until every posted write of this bus has reached the device (what a read does
+    // first); the platform calls it when a driver returns, so its last writes still land.
+    void drain();
 
 private:
     // One transaction; reads of a failed access return all ones, as PCIe does for a UR.
     void transact(bool cfg, bool write, uint64_t addr, void* data, unsigned len);
+    // Posted MMIO writes on their way to the device.
+    void post(uint64_t addr, const void* data, unsigned len);
+    void deliver_due();  // method process: hands over the writes that have arrived
+    void hand_over(uint64_t addr, uint8_t* data, unsigned len);
+    struct posted_write {
+        sc_core::sc_time at;  // arrival at the device
+        uint64_t addr = 0;
+        unsigned len = 0;
+        uint8_t data[drv::MMIO_BLOCK_MAX_BYTES];
+    };
     uint32_t msi_data(unsigned n) const { return (static_cast<uint32_t>(m_p.fn) << 16) | n; }
     // VF config emulation (see the contract above); false when the access is not emulated.
     bool vf_cfg_read(uint32_t offset, unsigned size, uint32_t& value);
@@ -72,6 +105,10 @@ private:
     uint64_t m_mmio_errors = 0;
     uint64_t m_vf_bar_shadow = 0;   // what the driver last wrote to the emulated BAR0/BAR1
     model::payload_pool m_gp_pool;  // this bus's transactions (no allocation per access)
+    std::deque<posted_write> m_posted;
+    sc_core::sc_event m_posted_ev;   // the head of m_posted arrives
+    sc_core::sc_event m_arrived_ev;  // writes of m_posted have arrived
+    bool m_deliverer = false;        // the method process exists
 };
 
 }  // namespace chio::cosim

@@ -10,7 +10,11 @@
 // - Ordering: MMIO writes are posted and stay in order. Before a doorbell write the driver calls
 //   barrier(barrier_kind::to_device) so the device sees every ring write made before it
 //   (udma_to_device_barrier in rdma-core). After reading an owner bit, barrier(from_device)
-//   before reading the rest of the entry.
+//   before reading the rest of the entry. An MMIO write returns before the device has seen it
+//   (a posted write is on its way for a link time): where it must have taken effect before the
+//   driver goes on (a reset, before memory the device may still touch is freed or reused), the
+//   driver reads a device register back, which cannot pass the write (PCIe ordering); Linux
+//   drivers do the same (a readl() after the writel()).
 // - relax() is called by every polling loop; it lets simulated (or real) time pass. Every loop
 //   that waits for the device is bounded by a timeout measured with now_ns().
 // - A read of a removed device returns all ones, as on PCIe.
@@ -38,6 +42,10 @@ enum class barrier_kind {
     from_device,  // later memory reads see the device's writes ordered after an owner bit
 };
 
+// The largest mmio_write_block() a backend takes: room for a send WQE with its doorbell word
+// (queue_pair::ring_sq checks it), the most a driver writes in one write-combined burst.
+inline constexpr size_t MMIO_BLOCK_MAX_BYTES = 256;
+
 class observer;
 
 class bus {
@@ -54,8 +62,8 @@ public:
     virtual uint64_t mmio_read64(uint64_t addr) = 0;
     virtual void mmio_write32(uint64_t addr, uint32_t value) = 0;
     virtual void mmio_write64(uint64_t addr, uint64_t value) = 0;
-    // Write-combined block write (len a multiple of 8, at most 256 bytes), e.g. a WQE written
-    // straight into a doorbell page.
+    // Write-combined block write (len a multiple of 8, at most MMIO_BLOCK_MAX_BYTES), e.g. a WQE
+    // written straight into a doorbell page.
     virtual void mmio_write_block(uint64_t addr, const void* data, size_t len) = 0;
 
     // Memory region for the bus address of BAR0 (the "OS" assigns it at enumeration).

@@ -179,6 +179,19 @@ void device::declare_lost(health why) {
     m_lost = true;
     if (observer* o = m_bus.watcher()) o->device_lost();
     m_lost_reason = why;
+    // A lost device that is still there (fatal, hung, a queue it cannot write) may go on with
+    // DMA into the queues and buffers the driver and its applications now give back: take
+    // away its bus mastering first, as Linux drivers do (pci_clear_master() in their error
+    // paths). The config write is non-posted and reaches the device behind every doorbell
+    // still on its way, so once it has completed the device issues no DMA and no MSI-X;
+    // recover() gives mastering back after the reset. A removed, frozen or reset function
+    // (or one never enumerated) has nothing to stop.
+    if (why != health::removed && why != health::channel_frozen && why != health::function_reset &&
+        m_bar0 != 0) {
+        const uint32_t command = m_bus.cfg_read(cfg::COMMAND, 2);
+        m_bus.cfg_write(cfg::COMMAND,
+                        command & ~static_cast<uint32_t>(cfg::COMMAND_BUS_MASTER.make(1)), 2);
+    }
     if (m_cmd) m_cmd->abort_all();
     // First stop reading the device's CQs, then flush: a CQE the device wrote but the
     // application has not polled is never delivered, so its WQE completes once, flushed.
@@ -221,6 +234,10 @@ bool device::recover() {
         if (!reset()) return false;
     } else {
         if (!reset()) return false;
+        // declare_lost() took bus mastering away; the reset has emptied the device.
+        const uint32_t command = m_bus.cfg_read(cfg::COMMAND, 2);
+        m_bus.cfg_write(cfg::COMMAND,
+                        command | static_cast<uint32_t>(cfg::COMMAND_BUS_MASTER.make(1)), 2);
         m_cmd->revive();
         if (m_health) m_health->reset();
     }

@@ -202,6 +202,7 @@ void queue_pair::ring_sq() {
     if (m_wqe_in_db && one) {
         // The WQE, then the SQ_WQE_DB word right after it, in one write-combined burst.
         uint8_t block[sizeof(spec::send_wqe) + 8];
+        static_assert(sizeof(block) <= MMIO_BLOCK_MAX_BYTES, "one mmio_write_block()");
         const auto* ring = static_cast<const spec::send_wqe*>(m_sq.cpu);
         std::memcpy(block, &ring[ring_slot(static_cast<uint16_t>(m_sq_pi - 1), m_sq_log)],
                     sizeof(spec::send_wqe));

@@ -143,6 +143,9 @@ TEST(wqe_in_doorbell, writes_the_window_cannot_take_are_refused_and_ring_nothing
         io.mmio_write_block(win - 8, b, 16);    // starts before the window
         io.mmio_write_block(win + WQE, b, 16);  // runs past SQ_WQE_DB
         io.mmio_write32(win + WQE, 0);          // half a doorbell word
+        // Posted writes are refused when they arrive; a read behind them (it cannot pass them)
+        // returns once they have, as a driver fences its writes.
+        io.mmio_read32(t.a.dev->bar0() + spec::bar0::reg::FW_REV);
         EXPECT_EQ(io.mmio_errors() - errs, 5u);
         EXPECT_EQ(t.topo->host(0).adapter.counters().doorbells, dbs);
         // The QP still works, from the window too.

@@ -89,11 +89,22 @@ TEST(chio_sim_trace, triggered_capture_writes_the_window_around_an_injected_erro
     }
     const auto& doorbells = v.of(A + ".pf0.doorbell.count");
     ASSERT_GT(doorbells.size(), 1u);
-    ASSERT_EQ(db_takes.size(), doorbells.size() - 1)
-        << "one db transfer per doorbell after the first";
+    // A take trails its doorbell by up to TAKE_PS, and the window ends at a fixed time after
+    // the trigger: a doorbell in the window's last TAKE_PS may have its take cut off by the
+    // end. (Since posted MMIO writes reach the device at their arrival time, this run's last
+    // SQ/RQ doorbell pair lands 28 and 26 ns before the end, while the RTL takes a doorbell 6
+    // to 33 ns after it here: 16 doorbells after the first, 14 takes in the window.)
+    constexpr uint64_t TAKE_PS = 100000;
+    const auto to = static_cast<uint64_t>(j["trace"]["window_ns"][1].get<double>() * 1000 + 0.5);
+    size_t owed = 0;  // doorbells after the first whose take must be in the window
     for (size_t i = 1; i < doorbells.size(); ++i) {
+        if (doorbells[i].first + TAKE_PS <= to) ++owed;
+    }
+    ASSERT_GE(db_takes.size(), owed) << "one db transfer per doorbell after the first";
+    ASSERT_LE(db_takes.size(), doorbells.size() - 1) << "no db transfer without a doorbell";
+    for (size_t i = 1; i < doorbells.size() && i - 1 < db_takes.size(); ++i) {
         EXPECT_GE(db_takes[i - 1], doorbells[i].first);
-        EXPECT_LE(db_takes[i - 1], doorbells[i].first + 100000) << "doorbell " << i;
+        EXPECT_LE(db_takes[i - 1], doorbells[i].first + TAKE_PS) << "doorbell " << i;
     }
     EXPECT_TRUE(fs::exists(dir / "run.gtkw"));
 }

@@ -85,6 +85,11 @@ void adapter::wire_function(uint16_t fn) {
     f.regs.on_w1sc(reg::DEV_CTRL, [this, fn](uint32_t bits) {
         if (!reg::DEV_CTRL_RESET.get(bits)) return;
         if (fn == 0) {
+            // READY falls when the write arrives, not when the reset thread next runs: a read
+            // the driver sends behind the write (its fence) reaches the device right after it
+            // and must already see the reset, or the driver talks to a device about to forget
+            // everything (as begin_function_reset() does for a VF).
+            set_status_bit(reg::DEV_STATUS_READY, false);
             m_reset_ev.notify(sc_core::SC_ZERO_TIME);
         } else {
             begin_function_reset(fn);
