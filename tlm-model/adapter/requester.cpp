@@ -158,34 +158,40 @@ bool qp_engine::fetch_wqe(uint32_t qpn, const qp_ctx& q, uint16_t index, spec::s
         if (posted == 0 || posted > size) return 0;
         return std::min({std::max(m_t.wqes_per_fetch, 1u), posted, size - (from & (size - 1))});
     };
-    // One descriptor read of n WQEs from `from` into r.ahead.
+    // One descriptor read of n WQEs from `from` into r.ahead. The read lands in a buffer of its
+    // own: under fault injection it may wait, and a QP reset meanwhile replaces r.ahead.
     auto read_ahead = [&](uint16_t from, uint32_t n, sc_core::sc_time& d) {
         ++m_core.counters.wqe_reads;
-        r.ahead.resize(n);
-        r.ahead_first = from;
+        std::vector<spec::send_wqe> got(n);
         const uint64_t addr = q.sq_addr + uint64_t{from & (size - 1u)} * sizeof(spec::send_wqe);
-        if (m_core.dma->read_at(q.fn, addr, r.ahead.data(), n * sizeof(spec::send_wqe), d)) {
-            r.ahead_at = now + d;
-            return true;
-        }
-        r.ahead.clear();
-        return false;
+        const bool ok = m_core.dma->read_at(q.fn, addr, got.data(), n * sizeof(spec::send_wqe), d);
+        r.ahead = ok ? std::move(got) : std::vector<spec::send_wqe>{};
+        r.ahead_first = from;
+        r.ahead_failed = false;
+        r.ahead_at = now + d;
+        return ok;
     };
+    if (r.ahead_failed && r.ahead_first == index) {
+        r.ahead_failed = false;
+        ++r.ahead_first;
+        return false;
+    }
     if (!r.ahead.empty() && r.ahead_first == index) {
         out = r.ahead.front();
         r.ahead.erase(r.ahead.begin());
         ++r.ahead_first;
         delay = r.ahead_at > now ? r.ahead_at - now : sc_core::SC_ZERO_TIME;
         // The last copy is taken: the next posted WQEs are read now, so their fetch overlaps
-        // this one's payload reads (a refused read only drops the copies: each WQE is then
-        // fetched, and fails, on its own turn).
+        // this one's payload reads. A refused read fails the first of them on its turn.
         if (r.ahead.empty()) {
             sc_core::sc_time d;
-            if (const uint32_t n = batch(r.ahead_first)) read_ahead(r.ahead_first, n, d);
+            const uint32_t n = batch(r.ahead_first);
+            if (n > 0 && !read_ahead(r.ahead_first, n, d)) r.ahead_failed = true;
         }
         return true;
     }
     r.ahead.clear();
+    r.ahead_failed = false;
     const uint32_t n = std::max(batch(index), 1u);
     if (n == 1) {
         ++m_core.counters.wqe_reads;
@@ -216,6 +222,7 @@ void qp_engine::stage_wqe(uint32_t qpn, uint16_t index) {
         r.ahead.erase(r.ahead.begin());
         ++r.ahead_first;
     }
+    if (r.ahead_failed && static_cast<int16_t>(r.ahead_first - index) < 0) r.ahead_failed = false;
     if (r.db_wqe_valid && r.db_wqe_index == index) {
         r.db_wqe_valid = false;
         e.wqe = r.db_wqe;

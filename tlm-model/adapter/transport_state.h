@@ -89,6 +89,10 @@ struct requester_state {
     std::vector<spec::send_wqe> ahead;
     uint16_t ahead_first = 0;
     sc_core::sc_time ahead_at;
+    // A read ahead was refused (completion timeout, UR, poison): the WQE at ahead_first fails
+    // as a failed fetch when its turn comes, as it would have with its own read; the ones after
+    // it are fetched again on their turn.
+    bool ahead_failed = false;
     // WQEs fetched ahead of their turn, in ring order (bounded by qp_engine_timing).
     std::deque<staged_wqe> staged;
     uint64_t staged_bytes = 0;
