@@ -83,10 +83,21 @@ bool host_memory::access(tlm::tlm_generic_payload& p) {
     return true;
 }
 
-void host_memory::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time&) { access(p); }
+void host_memory::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time&) {
+    if (access(p) && p.is_write()) note_write();
+}
 
 unsigned host_memory::transport_dbg(tlm::tlm_generic_payload& p) {
-    return access(p) ? p.get_data_length() : 0;
+    if (!access(p)) return 0;
+    if (p.is_write()) note_write();
+    return p.get_data_length();
+}
+
+void host_memory::note_write() {
+    ++m_writes;
+    // Immediate, so a poller woken at this instant sees the data as relax() polling would; an
+    // immediate notification is legal only while processes run (not during elaboration).
+    if (sc_core::sc_get_curr_simcontext()->evaluation_phase()) m_written.notify();
 }
 
 bool host_memory::get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi) {

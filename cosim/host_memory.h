@@ -49,11 +49,17 @@ public:
     bool map_window(uint64_t addr, uint64_t len, window_handler h);
     void unmap_window(uint64_t addr);
 
+    // Writes through the socket so far (device DMA, not CPU stores through cpu_ptr), and the
+    // event each one notifies: a CPU polling loop sleeps on it (sc_bus::relax_until_dma).
+    uint64_t writes() const { return m_writes; }
+    const sc_core::sc_event& written() const { return m_written; }
+
 private:
     void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& t);
     unsigned transport_dbg(tlm::tlm_generic_payload& p);
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& p, tlm::tlm_dmi& dmi);
     bool access(tlm::tlm_generic_payload& p);
+    void note_write();
 
     // calloc: the OS maps zero pages lazily, so a large memory costs nothing until touched.
     struct free_deleter {
@@ -67,6 +73,8 @@ private:
         window_handler handler;
     };
     std::map<uint64_t, window> m_windows;  // start -> window
+    uint64_t m_writes = 0;
+    sc_core::sc_event m_written;
     // A window access: true when [addr, addr + len) lies in one window and its handler served it.
     bool window_access(tlm::tlm_generic_payload& p);
 };

@@ -15,7 +15,7 @@ using sc_core::sc_time;
 
 sc_bus::sc_bus(root_complex& rc, host_memory& mem, interrupt_controller& irq,
                const sc_bus_params& p)
-    : m_rc(rc), m_mem(mem), m_irq(irq), m_p(p) {
+    : m_rc(rc), m_mem(mem), m_irq(irq), m_p(p), m_relax(p.relax_ns, sc_core::SC_NS) {
     m_next_bar = p.bar_base != 0 ? p.bar_base : address_map::MMIO_BASE;
 }
 
@@ -260,7 +260,30 @@ void sc_bus::barrier(drv::barrier_kind) {
     // backends need it.
 }
 
-void sc_bus::relax() { sc_core::wait(sc_time(m_p.relax_ns, SC_NS)); }
+void sc_bus::relax() { sc_core::wait(m_relax); }
+
+void sc_bus::relax_until_dma(uint64_t deadline_ns) {
+    // The instants a relax() loop started now would poll at: start + k * period, k >= 1.
+    const uint64_t start = sc_core::sc_time_stamp().value();
+    const uint64_t period = std::max<uint64_t>(m_relax.value(), 1);
+    const auto first_poll_at_or_after = [&](uint64_t t) {
+        const uint64_t k = t <= start ? 1 : (t - start + period - 1) / period;
+        return start + k * period;
+    };
+    const uint64_t last =
+        first_poll_at_or_after(sc_time(static_cast<double>(deadline_ns), sc_core::SC_NS).value());
+    // Each wait is cut at MAX_SLICE: SystemC keeps a timeout that an event beat in its timed
+    // queue until it expires, and a short slice keeps that queue short.
+    static const sc_time MAX_SLICE(1, sc_core::SC_US);
+    const uint64_t seen = m_mem.writes();
+    uint64_t now = start;
+    while (m_mem.writes() == seen && now < last) {
+        sc_core::wait(std::min(sc_time::from_value(last - now), MAX_SLICE), m_mem.written());
+        now = sc_core::sc_time_stamp().value();
+    }
+    const uint64_t poll = m_mem.writes() == seen ? last : first_poll_at_or_after(now);
+    if (poll > now) sc_core::wait(sc_time::from_value(poll - now));
+}
 
 uint64_t sc_bus::now_ns() {
     return static_cast<uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e9);

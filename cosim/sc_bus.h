@@ -67,6 +67,8 @@ public:
     bool wait_interrupt(unsigned n, uint64_t timeout_ns) override;
     void barrier(drv::barrier_kind k) override;
     void relax() override;
+    // Sleeps on this host's memory-written event instead of waking every relax_ns.
+    void relax_until_dma(uint64_t deadline_ns) override;
     uint64_t now_ns() override;
     // The host's scoreboard view of this function (cosim/scoreboard.h), or nullptr when off.
     drv::observer* watcher() override;
@@ -101,6 +103,7 @@ private:
     host_memory& m_mem;
     interrupt_controller& m_irq;
     sc_bus_params m_p;
+    sc_core::sc_time m_relax;  // m_p.relax_ns
     uint64_t m_next_bar = 0;
     uint64_t m_mmio_errors = 0;
     uint64_t m_vf_bar_shadow = 0;   // what the driver last wrote to the emulated BAR0/BAR1

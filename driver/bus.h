@@ -79,6 +79,15 @@ public:
 
     virtual void barrier(barrier_kind k) = 0;
     virtual void relax() = 0;
+    // For a polling loop that waits only for the device to write host memory (a CQE, an EQE,
+    // received data): returns at the instant a loop calling relax() would first have polled
+    // after such a write, or at the first such instant at or after deadline_ns. Same simulated
+    // behavior as relax() polling, without a wake-up per poll where the backend can watch
+    // memory; this default polls once.
+    virtual void relax_until_dma(uint64_t deadline_ns) {
+        (void)deadline_ns;
+        relax();
+    }
     virtual uint64_t now_ns() = 0;
 };
 

@@ -172,7 +172,7 @@ bool run_point(side& s, drv::bus& b, const bench_options& o, uint32_t outstandin
                     "no completion for 100 ms of simulated time at size " + std::to_string(pt.size);
                 return false;
             }
-            b.relax();
+            b.relax_until_dma(deadline);
         }
         for (int i = 0; i < n; ++i) {
             const spec::cqe& c = cqes[i];
