@@ -1,0 +1,104 @@
+// sc_bus::relax_until_dma: a polling loop that sleeps until the device writes host memory must
+// wake exactly where a relax() loop would first have seen the write (the next poll instant, not
+// the write's instant), and at the first poll instant at or after its deadline when nothing is
+// written.
+#include <gtest/gtest.h>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "cosim/host_memory.h"
+#include "cosim/interrupt_controller.h"
+#include "cosim/root_complex.h"
+#include "cosim/sc_bus.h"
+#include "tlm-model/pcie/pcie_ext.h"
+
+namespace chio {
+namespace {
+
+using sc_core::SC_NS;
+using sc_core::sc_time;
+
+constexpr uint64_t FLAG = 0x1000;  // the word the poller watches
+
+// A device writing host memory through the root complex (its BAR and config targets unused).
+struct writer : sc_core::sc_module {
+    tlm_utils::simple_initiator_socket<writer> out{"out"};
+    tlm_utils::simple_target_socket<writer> cfg{"cfg"}, mmio{"mmio"};
+    explicit writer(sc_core::sc_module_name n) : sc_module(n) {}
+    void write(uint64_t addr, uint32_t value) {
+        tlm::tlm_generic_payload p;
+        model::pcie_ext ext;
+        p.set_extension(&ext);
+        p.set_command(tlm::TLM_WRITE_COMMAND);
+        p.set_address(addr);
+        p.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
+        p.set_data_length(sizeof(value));
+        p.set_streaming_width(sizeof(value));
+        sc_time t = sc_core::SC_ZERO_TIME;
+        out->b_transport(p, t);  // visible at issue; the device does not wait (posted)
+        p.clear_extension(&ext);
+    }
+};
+
+struct platform {
+    cosim::host_memory mem{"mem", 1 << 20};
+    cosim::interrupt_controller irq{"irq"};
+    cosim::root_complex rc{"rc", irq};
+    cosim::sc_bus bus{rc, mem, irq, {}};  // relax_ns = 50
+    writer dev{"dev"};
+    platform() {
+        dev.out.bind(rc.dma_in);
+        rc.cfg_out.bind(dev.cfg);
+        rc.mmio_out.bind(dev.mmio);
+        rc.mem_out.bind(mem.socket);
+    }
+    uint32_t flag() { return *reinterpret_cast<uint32_t*>(mem.cpu_ptr(FLAG, 4)); }
+};
+
+uint64_t now_ns() { return static_cast<uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e9); }
+
+// Polls from 100 ns on; returns the instants relax_until_dma returned at.
+std::vector<uint64_t> poll_until_set(platform& pl, uint64_t timeout_ns) {
+    std::vector<uint64_t> wakes;
+    sc_core::wait(sc_time(100, SC_NS));
+    const uint64_t deadline = now_ns() + timeout_ns;
+    while (pl.flag() == 0 && now_ns() < deadline) {
+        pl.bus.relax_until_dma(deadline);
+        wakes.push_back(now_ns());
+    }
+    return wakes;
+}
+
+TEST(relax_until_dma, wakes_at_the_next_poll_instant_after_a_device_write) {
+    platform pl;
+    std::vector<uint64_t> wakes;
+    sc_core::sc_spawn([&] { wakes = poll_until_set(pl, 1'000'000); });
+    sc_core::sc_spawn([&] {
+        sc_core::wait(sc_time(2000, SC_NS));  // an unrelated write first: the poller re-polls
+        pl.dev.write(0x2000, 7);
+        sc_core::wait(sc_time(1234, SC_NS));  // 3234 ns: between polls 3200 and 3250
+        pl.dev.write(FLAG, 1);
+    });
+    sc_core::sc_start();
+    // Polls of a relax() loop begun at 100 ns fall on 150, 200, ...: the unrelated write at
+    // 2000 ns is seen at the poll of 2000 ns itself (it lands before the poller runs there),
+    // the flag at 3250 ns.
+    EXPECT_EQ(wakes, (std::vector<uint64_t>{2000, 3250}));
+    EXPECT_EQ(pl.mem.writes(), 2u);
+}
+
+TEST(relax_until_dma, without_a_write_returns_at_the_first_poll_instant_after_the_deadline) {
+    platform pl;
+    std::vector<uint64_t> wakes;
+    // Deadline 100 + 5333 ns: the first poll at or after it is 100 + 107 * 50 = 5450 ns. The
+    // wait is cut into 1 us slices inside; none of them may surface as a return.
+    sc_core::sc_spawn([&] { wakes = poll_until_set(pl, 5333); });
+    sc_core::sc_start();
+    EXPECT_EQ(wakes, (std::vector<uint64_t>{5450}));
+}
+
+}  // namespace
+}  // namespace chio
