@@ -13,6 +13,7 @@
 
 #include "tlm-model/adapter/contexts.h"
 #include "tlm-model/adapter/dma_port.h"
+#include "tlm-model/adapter/posted_window.h"
 #include "tlm-model/adapter/qos_scheduler.h"
 #include "tlm-model/adapter/vf_migration_port.h"
 #include "tlm-model/queue_engine/queue_engine.h"
@@ -74,6 +75,9 @@ struct adapter_core {
     // Send queues with work: the queue engine's work tokens mark them active here; the QP
     // engine's send thread asks it which to serve next (docs/virtualization.md, "QoS").
     qos_scheduler sched{ctx};
+    // The device's posted writes on their way (payload writes, CQEs), bounded by the link's
+    // posted-header credits.
+    posted_window posted;
     std::deque<qe_event> events;         // queue-engine events for the event unit
     std::deque<async_eqe> async_events;  // asynchronous EQEs for the event unit
     std::deque<uint32_t> flushes;        // QPs whose queues must be flushed

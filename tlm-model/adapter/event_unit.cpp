@@ -8,6 +8,10 @@ event_unit::event_unit(adapter_core& core, std::function<void(spec::syndrome)> f
     : m_core(core), m_fatal(std::move(fatal)) {}
 
 bool event_unit::write_cqe(uint32_t cqn, spec::cqe cqe, bool solicited) {
+    // A CQE is a posted write: the completing engine goes on once it is issued, unless the
+    // link's posted credits are used up. It waits before it looks the CQ up and takes a slot,
+    // so the CQ cannot change under it and slots are committed in the order they were taken.
+    m_core.posted.admit();
     cq_ctx* cq = m_core.ctx.cq(cqn);
     if (cq == nullptr || cq->error) return false;
     const qe_cq_resp r = m_core.qe->cq({cq_crid(cqn)});
@@ -39,7 +43,7 @@ bool event_unit::write_cqe(uint32_t cqn, spec::cqe cqe, bool solicited) {
     // Committed as the write is issued: the driver may see the entry and free its slot at once.
     m_core.qe->cq_commit({cq_crid(cqn), solicited});
     m_core.collect();
-    sc_core::wait(delay);
+    m_core.posted.issued(delay);
     ++m_core.counters.cqes;
     if (m_core.probes.cqe) m_core.probes.cqe(cqn, cqe);
     return true;

@@ -13,7 +13,9 @@ using spec::qe::status;
 namespace pk = spec::packed;
 
 qp_engine::qp_engine(adapter_core& core, event_unit& events, port& p, const qp_engine_timing& t)
-    : m_core(core), m_events(events), m_port(p), m_t(t), m_tp(spec::limits::MAX_QP) {}
+    : m_core(core), m_events(events), m_port(p), m_t(t), m_tp(spec::limits::MAX_QP) {
+    m_core.posted.set_limit(m_t.posted_writes_in_flight);
+}
 
 qp_ctx* qp_engine::live(uint32_t qpn) {
     qp_ctx* q = m_core.ctx.qp(qpn);

@@ -204,7 +204,6 @@ private:
     // set kept as a sorted vector (a handful of entries; a std::set node per wait was a heap
     // allocation per packet).
     std::vector<std::pair<sc_core::sc_time, uint32_t>> m_data_wait;
-    std::deque<sc_core::sc_time> m_posted;  // arrival times of payload writes in flight
     transport_counters m_tc;
 };
 

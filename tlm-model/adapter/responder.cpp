@@ -43,15 +43,10 @@ bool qp_engine::write_data(uint16_t fn, uint64_t pa, const void* src, size_t n) 
     // A posted write needs no completion (PCIe 3.0 section 2.4.1: posted requests stay in
     // order, so the CQE written after the data cannot pass it); the engine only waits when
     // posted_writes_in_flight are still on their way, as a device out of posted credits would.
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
-    while (!m_posted.empty() && m_posted.front() <= now) m_posted.pop_front();
-    if (m_posted.size() >= std::max(m_t.posted_writes_in_flight, 1u)) {
-        sc_core::wait(m_posted.front() - now);
-        m_posted.pop_front();
-    }
+    m_core.posted.admit();
     sc_core::sc_time delay;
     const bool ok = m_core.dma->post_write(fn, pa, src, n, delay);
-    m_posted.push_back(sc_core::sc_time_stamp() + delay);
+    m_core.posted.issued(delay);
     return ok;
 }
 
