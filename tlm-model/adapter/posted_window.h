@@ -14,9 +14,9 @@ namespace chio::model {
 
 class posted_window {
 public:
-    // Writes allowed in flight (qp_engine_timing::posted_writes_in_flight); at least one.
+    // Writes allowed in flight, at least one: the QP engine sets it from
+    // qp_engine_timing::posted_writes_in_flight, the one source of its default.
     void set_limit(uint32_t n) { m_limit = std::max<uint32_t>(n, 1); }
-    uint32_t limit() const { return m_limit; }
 
     // Waits (SystemC thread only) until fewer than limit() writes are in flight.
     void admit() {
@@ -34,7 +34,7 @@ public:
     }
 
 private:
-    uint32_t m_limit = 8;
+    uint32_t m_limit = 1;
     std::deque<sc_core::sc_time> m_arrivals;
 };
 
