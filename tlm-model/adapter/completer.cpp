@@ -222,30 +222,43 @@ void qp_engine::on_response(uint32_t qpn, const roce_packet& p) {
 }
 
 void qp_engine::rx_thread() {
+    // One packet is parsed at a time, each for rx_process_ns from its arrival or from the end of
+    // the previous packet's handling, whichever is later. The port wakes this thread when an
+    // idle parser's packet is parsed; a packet that queued meanwhile is waited for here.
+    const sc_core::sc_time parse(m_t.rx_process_ns, sc_core::SC_NS);
+    m_port.set_parse_time(parse);
+    sc_core::sc_time handled;  // when the previous packet's handling ended
     for (;;) {
         packet_ptr p;
-        if (!m_port.pop(p)) {
+        sc_core::sc_time arrived;
+        if (!m_port.pop(p, arrived)) {
             sc_core::wait(m_port.rx_event());
             continue;
         }
-        sc_core::wait(sc_core::sc_time(m_t.rx_process_ns, sc_core::SC_NS));
-        const uint32_t qpn = p->dest_qp;
-        if (qpn >= spec::limits::MAX_QP) continue;  // no such QP: silently dropped
-        // A packet for one function's address reaches only that function's QPs.
-        if (!m_core.ingress_allowed(*p)) continue;
-        // A suspended function's state is being saved: nothing it receives may change it. The
-        // peer retransmits to wherever the function resumes (docs/migration.md).
-        if (frozen(qpn)) {
-            ++m_core.ctx.fns[m_core.ctx.qps[qpn].fn].rx_dropped;
-            continue;
-        }
-        if (p->opcode == opcode::UD_SEND_ONLY || p->opcode == opcode::UD_SEND_ONLY_WITH_IMM) {
-            on_ud(qpn, *p);
-        } else if (is_response(p->opcode)) {
-            on_response(qpn, *p);
-        } else {
-            on_request(qpn, *p);
-        }
+        const sc_core::sc_time parsed = std::max(arrived, handled) + parse;
+        if (parsed > sc_core::sc_time_stamp()) sc_core::wait(parsed - sc_core::sc_time_stamp());
+        handle_packet(std::move(p));
+        handled = sc_core::sc_time_stamp();
+    }
+}
+
+void qp_engine::handle_packet(packet_ptr p) {
+    const uint32_t qpn = p->dest_qp;
+    if (qpn >= spec::limits::MAX_QP) return;  // no such QP: silently dropped
+    // A packet for one function's address reaches only that function's QPs.
+    if (!m_core.ingress_allowed(*p)) return;
+    // A suspended function's state is being saved: nothing it receives may change it. The
+    // peer retransmits to wherever the function resumes (docs/migration.md).
+    if (frozen(qpn)) {
+        ++m_core.ctx.fns[m_core.ctx.qps[qpn].fn].rx_dropped;
+        return;
+    }
+    if (p->opcode == opcode::UD_SEND_ONLY || p->opcode == opcode::UD_SEND_ONLY_WITH_IMM) {
+        on_ud(qpn, *p);
+    } else if (is_response(p->opcode)) {
+        on_response(qpn, *p);
+    } else {
+        on_request(qpn, *p);
     }
 }
 

@@ -43,8 +43,10 @@ void port::receive(packet_ptr p) {
     }
     ++m_counters.rx_packets;
     m_counters.rx_bytes += wire_size(*p);
-    m_rx.push_back(std::move(p));
-    m_rx_ev.notify(sc_core::SC_ZERO_TIME);
+    // A later notification never displaces an earlier pending one, and the receive thread
+    // drains the queue before it waits again, so no packet is left without a wake.
+    m_rx.emplace_back(std::move(p), sc_core::sc_time_stamp());
+    m_rx_ev.notify(m_parse);
 }
 
 void port::link_state_changed(bool up) {
@@ -53,9 +55,10 @@ void port::link_state_changed(bool up) {
     if (m_on_state) m_on_state(up);
 }
 
-bool port::pop(packet_ptr& p) {
+bool port::pop(packet_ptr& p, sc_time& arrived) {
     if (m_rx.empty()) return false;
-    p = std::move(m_rx.front());
+    p = std::move(m_rx.front().first);
+    arrived = m_rx.front().second;
     m_rx.pop_front();
     return true;
 }

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <systemc>
+#include <utility>
 
 #include "tlm-model/adapter/adapter_core.h"
 #include "tlm-model/fabric/link.h"
@@ -50,8 +51,12 @@ public:
     void link_state_changed(bool up) override;
     void on_state_change(std::function<void(bool)> f) { m_on_state = std::move(f); }
 
-    // Receive thread side.
-    bool pop(packet_ptr& p);
+    // Receive thread side. The receive thread parses a packet for `parse` after its arrival;
+    // rx_event() fires when the first packet that arrives while nothing is queued has been
+    // parsed, so an idle receive thread wakes once per packet, not at the arrival and again
+    // after the parse. pop() gives each packet with its arrival time.
+    void set_parse_time(sc_core::sc_time parse) { m_parse = parse; }
+    bool pop(packet_ptr& p, sc_core::sc_time& arrived);
     sc_core::sc_event& rx_event() { return m_rx_ev; }
 
     const port_config& config() const { return m_cfg; }
@@ -64,7 +69,8 @@ private:
     std::function<void(bool)> m_on_state;
     std::function<bool(const mac_address&)> m_is_local;
     sc_core::sc_time m_busy_until;
-    std::deque<packet_ptr> m_rx;
+    sc_core::sc_time m_parse;
+    std::deque<std::pair<packet_ptr, sc_core::sc_time>> m_rx;  // with its arrival time
     sc_core::sc_event m_rx_ev;
     port_counters m_counters;
 };

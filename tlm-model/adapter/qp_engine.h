@@ -139,6 +139,8 @@ private:
     bool write_data(uint16_t fn, uint64_t pa, const void* src, size_t n);
 
     // completer.cpp (requester side of the wire)
+    // One parsed incoming packet: the ingress checks, then the requester or responder side.
+    void handle_packet(packet_ptr p);
     void on_response(uint32_t qpn, const roce_packet& p);
     void ack_up_to(uint32_t qpn, uint32_t psn);
     void retransmit(uint32_t qpn, uint32_t from_psn);
