@@ -1,5 +1,6 @@
 #include "cosim/host_memory.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace chio::cosim {
@@ -17,6 +18,9 @@ host_memory::host_memory(sc_core::sc_module_name name, uint64_t size)
     socket.register_b_transport(this, &host_memory::b_transport);
     socket.register_transport_dbg(this, &host_memory::transport_dbg);
     socket.register_get_direct_mem_ptr(this, &host_memory::get_direct_mem_ptr);
+    SC_METHOD(land_due);
+    sensitive << m_land_ev;
+    dont_initialize();
 }
 
 uint8_t* host_memory::cpu_ptr(uint64_t addr, uint64_t len) {
@@ -83,8 +87,59 @@ bool host_memory::access(tlm::tlm_generic_payload& p) {
     return true;
 }
 
-void host_memory::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time&) {
+void host_memory::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& t) {
+    const uint64_t addr = p.get_address();
+    const unsigned len = p.get_data_length();
+    land_overlapping(addr, len);
+    if (p.is_write() && t > sc_core::SC_ZERO_TIME && p.get_byte_enable_ptr() == nullptr &&
+        cpu_ptr(addr, len) != nullptr) {
+        hold(addr, p.get_data_ptr(), len, sc_core::sc_time_stamp() + t);
+        p.set_response_status(tlm::TLM_OK_RESPONSE);
+        return;
+    }
     if (access(p) && p.is_write()) note_write();
+}
+
+void host_memory::hold(uint64_t addr, const uint8_t* data, unsigned len,
+                       const sc_core::sc_time& at) {
+    // Posted writes of one link arrive in the order they were issued, so this is almost always
+    // an append; a write due earlier than ones already held goes before them, never between
+    // two of the same arrival time.
+    auto pos = m_on_the_way.end();
+    while (pos != m_on_the_way.begin() && std::prev(pos)->at > at) --pos;
+    m_on_the_way.insert(pos, on_the_way{at, addr, std::vector<uint8_t>(data, data + len)});
+    // An earlier pending notification stays; a later one is replaced by this.
+    m_land_ev.notify(at - sc_core::sc_time_stamp());
+}
+
+void host_memory::land(const on_the_way& w) {
+    std::memcpy(cpu_ptr(w.addr, w.bytes.size()), w.bytes.data(), w.bytes.size());
+    note_write();
+}
+
+void host_memory::land_due() {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    while (!m_on_the_way.empty() && m_on_the_way.front().at <= now) {
+        land(m_on_the_way.front());
+        m_on_the_way.pop_front();
+    }
+    if (!m_on_the_way.empty()) m_land_ev.notify(m_on_the_way.front().at - now);
+}
+
+void host_memory::land_overlapping(uint64_t addr, uint64_t len) {
+    if (m_on_the_way.empty()) return;
+    // The writes ahead of the last overlapping one land with it, in order: landing a later
+    // write before an earlier one to the same bytes would leave the older value.
+    size_t last = m_on_the_way.size();
+    for (size_t i = 0; i < m_on_the_way.size(); ++i) {
+        const on_the_way& w = m_on_the_way[i];
+        if (w.addr < addr + len && addr < w.addr + w.bytes.size()) last = i;
+    }
+    if (last == m_on_the_way.size()) return;
+    for (size_t i = 0; i <= last; ++i) {
+        land(m_on_the_way.front());
+        m_on_the_way.pop_front();
+    }
 }
 
 unsigned host_memory::transport_dbg(tlm::tlm_generic_payload& p) {

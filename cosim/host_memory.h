@@ -6,6 +6,12 @@
 // TLM_ADDRESS_ERROR_RESPONSE (the root complex turns that into an unsupported request). DMI is
 // granted for the whole memory, read and write. Zero-time: latency is charged by the PCIe link
 // model in the root complex, not here.
+// - A write that comes with a delay (the root complex annotates a DMA write with its arrival
+//   time) is a posted write on its way: its status (address decode) is decided at the call, its
+//   bytes land at the arrival, in arrival order, and only then does the CPU see them (cpu_ptr,
+//   writes(), written()). A device access through the socket never passes such a write: the
+//   pending writes it overlaps land first (PCIe 3.0 table 2-39: no request passes a posted
+//   write). A write into a window lands at the call (the window's memory is not ours to hold).
 #pragma once
 
 #include <tlm_utils/simple_target_socket.h>
@@ -13,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,6 +35,7 @@ class host_memory : public sc_core::sc_module {
 public:
     tlm_utils::simple_target_socket<host_memory> socket;
 
+    SC_HAS_PROCESS(host_memory);
     host_memory(sc_core::sc_module_name name, uint64_t size);
 
     uint64_t size() const { return m_size; }
@@ -49,10 +57,13 @@ public:
     bool map_window(uint64_t addr, uint64_t len, window_handler h);
     void unmap_window(uint64_t addr);
 
-    // Writes through the socket so far (device DMA, not CPU stores through cpu_ptr), and the
-    // event each one notifies: a CPU polling loop sleeps on it (sc_bus::relax_until_dma).
+    // Writes through the socket landed so far (device DMA, not CPU stores through cpu_ptr),
+    // and the event each one notifies as it lands: a CPU polling loop sleeps on it
+    // (sc_bus::relax_until_dma).
     uint64_t writes() const { return m_writes; }
     const sc_core::sc_event& written() const { return m_written; }
+    // Posted writes accepted but not landed yet.
+    size_t writes_on_the_way() const { return m_on_the_way.size(); }
 
 private:
     void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& t);
@@ -60,6 +71,19 @@ private:
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& p, tlm::tlm_dmi& dmi);
     bool access(tlm::tlm_generic_payload& p);
     void note_write();
+    // Posted writes on their way (see the contract): queued in arrival order, landed by a
+    // method process at their arrival times, or earlier by an access that overlaps them.
+    struct on_the_way {
+        sc_core::sc_time at;
+        uint64_t addr;
+        std::vector<uint8_t> bytes;
+    };
+    void hold(uint64_t addr, const uint8_t* data, unsigned len, const sc_core::sc_time& at);
+    void land(const on_the_way& w);
+    void land_due();
+    void land_overlapping(uint64_t addr, uint64_t len);
+    std::deque<on_the_way> m_on_the_way;
+    sc_core::sc_event m_land_ev;
 
     // calloc: the OS maps zero pages lazily, so a large memory costs nothing until touched.
     struct free_deleter {

@@ -19,6 +19,18 @@ root_complex::root_complex(sc_core::sc_module_name name, interrupt_controller& i
       m_irq(irq),
       m_link(link) {
     dma_in.register_b_transport(this, &root_complex::b_transport);
+    SC_METHOD(deliver_msi_due);
+    sensitive << m_msi_ev;
+    dont_initialize();
+}
+
+void root_complex::deliver_msi_due() {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    while (!m_msi.empty() && m_msi.front().at <= now) {
+        m_irq.deliver(m_msi.front().addr, m_msi.front().data);
+        m_msi.pop_front();
+    }
+    if (!m_msi.empty()) m_msi_ev.notify(m_msi.front().at - now);
 }
 
 namespace {
@@ -91,7 +103,12 @@ void root_complex::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& de
         }
         uint32_t data = 0;
         std::memcpy(&data, p.get_data_ptr(), 4);
-        if (m_faults.on_msix()) m_irq.deliver(addr, data);
+        if (m_faults.on_msix()) {
+            const sc_core::sc_time arrival = sc_core::sc_time_stamp() + delay;
+            m_msi.push_back(msi_write{std::max(arrival, m_msi.empty() ? arrival : m_msi.back().at),
+                                      addr, data});
+            m_msi_ev.notify(m_msi.front().at - sc_core::sc_time_stamp());
+        }
         p.set_response_status(tlm::TLM_OK_RESPONSE);
         return;
     }

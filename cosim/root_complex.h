@@ -16,7 +16,10 @@
 //   surprise removal, and while the channel is frozen, host reads return all ones and host
 //   writes are dropped, as a root port does for a link that went away (the CPU sees a UR
 //   completion as all ones).
-// - Timing is annotated on the transaction's delay; the initiator waits for it.
+// - Timing is annotated on the transaction's delay; the initiator waits for it. A DMA write
+//   is posted: host memory holds its bytes until its arrival (cosim/host_memory.h), and an
+//   MSI-X write reaches the interrupt controller at its arrival, behind every write issued
+//   before it (they arrive first: posted writes keep their order on the link).
 // - With a scoreboard set (set_board) and enabled, every upstream memory request is reported to
 //   it once it was answered (function, bus address before translation, data, outcome); MSI
 //   writes are not.
@@ -26,6 +29,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
+#include <deque>
 #include <systemc>
 #include <tlm>
 #include <vector>
@@ -51,6 +55,7 @@ public:
     tlm_utils::simple_target_socket<root_complex> dma_in;       // from the adapter
     tlm_utils::simple_initiator_socket<root_complex> mem_out;   // to host memory
 
+    SC_HAS_PROCESS(root_complex);
     root_complex(sc_core::sc_module_name name, interrupt_controller& irq,
                  const pcie_link_params& link = {});
 
@@ -86,6 +91,15 @@ private:
     fault_injector m_faults;
     scoreboard* m_board = nullptr;
     std::vector<iommu_segment> m_segs;  // reused: no allocation per DMA
+    // MSI-X writes on their way, in arrival order (posted: the link keeps their order).
+    struct msi_write {
+        sc_core::sc_time at;
+        uint64_t addr;
+        uint32_t data;
+    };
+    std::deque<msi_write> m_msi;
+    sc_core::sc_event m_msi_ev;
+    void deliver_msi_due();
 };
 
 }  // namespace chio::cosim

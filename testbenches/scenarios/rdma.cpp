@@ -53,6 +53,21 @@ const char* name(wqe_opcode op) {
     return "?";
 }
 
+// Whether host 1's memory comes to hold what check() expects within SETTLE_NS. The requester's
+// completion does not wait for the responder's writes to land (they are posted: the responder
+// acknowledges once it has issued them), so this looks as a CPU on host 1 spinning on the bytes
+// would, and the bytes must arrive within a few link times.
+constexpr uint64_t SETTLE_NS = 10'000;
+template <typename Check>
+bool settled(drv::bus& b, Check check) {
+    const uint64_t deadline = b.now_ns() + SETTLE_NS;
+    while (!check()) {
+        if (b.now_ns() >= deadline) return false;
+        b.relax();
+    }
+    return true;
+}
+
 void requester(drv::bus& b, const sim_options& o, shared_state& sh, scenario_result& res) {
     rc_endpoint ep;
     if (!ep.open(b)) return res.fail("host0 " + ep.error);
@@ -137,7 +152,8 @@ void requester(drv::bus& b, const sim_options& o, shared_state& sh, scenario_res
         const uint8_t* local = ep.cpu() + slot * SLOT;
         bool good = true;
         if (r.op == wqe_opcode::RDMA_WRITE || r.op == wqe_opcode::RDMA_WRITE_WITH_IMM) {
-            good = std::memcmp(sh.peer_cpu + r.remote_off, local, r.len) == 0;
+            good = settled(
+                b, [&] { return std::memcmp(sh.peer_cpu + r.remote_off, local, r.len) == 0; });
         } else if (r.op == wqe_opcode::RDMA_READ) {
             fill_pattern(expect.data(), r.len, o.seed ^ 0x5EAD, r.id);
             good = std::memcmp(local, expect.data(), r.len) == 0;
@@ -158,7 +174,10 @@ void requester(drv::bus& b, const sim_options& o, shared_state& sh, scenario_res
     res.expected += o.count;
     // The final counter value is the model's.
     uint64_t final_counter = 0;
-    std::memcpy(&final_counter, sh.peer_cpu + COUNTER, 8);
+    settled(b, [&] {
+        std::memcpy(&final_counter, sh.peer_cpu + COUNTER, 8);
+        return final_counter == counter;
+    });
     if (final_counter != counter) {
         ++res.data_mismatches;
         res.fail("atomic counter " + std::to_string(final_counter) + ", expected " +

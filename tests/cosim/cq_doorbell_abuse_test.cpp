@@ -43,6 +43,8 @@ void write_and_wait(drv::bus& b, cosim::platform& p, tb::rc_endpoint& ep, uint64
     }
     const uint64_t deadline = b.now_ns() + 1'000'000;
     while (p.adapter.counters().cqes < cqes + n && b.now_ns() < deadline) b.relax();
+    // Counted as issued; the entries are the driver's once they have landed.
+    while (p.mem.writes_on_the_way() != 0 && b.now_ns() < deadline) b.relax();
 }
 
 uint32_t db_errors(drv::bus& b, tb::rc_endpoint& ep) {

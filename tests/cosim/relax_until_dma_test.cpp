@@ -28,7 +28,8 @@ struct writer : sc_core::sc_module {
     tlm_utils::simple_initiator_socket<writer> out{"out"};
     tlm_utils::simple_target_socket<writer> cfg{"cfg"}, mmio{"mmio"};
     explicit writer(sc_core::sc_module_name n) : sc_module(n) {}
-    void write(uint64_t addr, uint32_t value) {
+    // Returns when the write lands, from now (it is posted: the device does not wait).
+    sc_time write(uint64_t addr, uint32_t value) {
         tlm::tlm_generic_payload p;
         model::pcie_ext ext;
         p.set_extension(&ext);
@@ -38,8 +39,9 @@ struct writer : sc_core::sc_module {
         p.set_data_length(sizeof(value));
         p.set_streaming_width(sizeof(value));
         sc_time t = sc_core::SC_ZERO_TIME;
-        out->b_transport(p, t);  // visible at issue; the device does not wait (posted)
+        out->b_transport(p, t);
         p.clear_extension(&ext);
+        return t;
     }
 };
 
@@ -75,18 +77,23 @@ std::vector<uint64_t> poll_until_set(platform& pl, uint64_t timeout_ns) {
 TEST(relax_until_dma, wakes_at_the_next_poll_instant_after_a_device_write) {
     platform pl;
     std::vector<uint64_t> wakes;
+    uint64_t first_lands = 0;
     sc_core::sc_spawn([&] { wakes = poll_until_set(pl, 1'000'000); });
     sc_core::sc_spawn([&] {
         sc_core::wait(sc_time(2000, SC_NS));  // an unrelated write first: the poller re-polls
-        pl.dev.write(0x2000, 7);
-        sc_core::wait(sc_time(1234, SC_NS));  // 3234 ns: between polls 3200 and 3250
+        const sc_time link = pl.dev.write(0x2000, 7);
+        first_lands = now_ns() + static_cast<uint64_t>(link.to_seconds() * 1e9);
+        // The flag, issued so that it lands on the poll instant of 3250 ns itself.
+        sc_core::wait(sc_time(3250, SC_NS) - link - sc_core::sc_time_stamp());
         pl.dev.write(FLAG, 1);
     });
     sc_core::sc_start();
-    // Polls of a relax() loop begun at 100 ns fall on 150, 200, ...: the unrelated write at
-    // 2000 ns is seen at the poll of 2000 ns itself (it lands before the poller runs there),
-    // the flag at 3250 ns.
-    EXPECT_EQ(wakes, (std::vector<uint64_t>{2000, 3250}));
+    // Polls of a relax() loop begun at 100 ns fall on 150, 200, ...: a write is seen where it
+    // lands (one link time after its issue), at the next poll instant; the flag, landing on a
+    // poll instant, is seen at that instant (it lands before the poller runs there).
+    ASSERT_NE(first_lands % 50, 0u) << "the first write must land between two polls";
+    const uint64_t next_poll = 100 + (first_lands - 100 + 49) / 50 * 50;
+    EXPECT_EQ(wakes, (std::vector<uint64_t>{next_poll, 3250}));
     EXPECT_EQ(pl.mem.writes(), 2u);
 }
 

@@ -114,6 +114,21 @@ public:
             io.relax();
         }
     }
+    // Polls until every host's memory has taken in the device writes on their way to it. A
+    // requester's completion does not wait for the responder's payload writes to land (they
+    // are posted: the responder acknowledges once it has issued them), so a check of the
+    // responder's memory from the requester's side settles first, as a peer CPU spinning on
+    // the bytes would.
+    bool settle(uint64_t timeout_ns = 1'000'000) {
+        return wait_for(
+            [&] {
+                for (unsigned h = 0; h < topo->size(); ++h) {
+                    if (topo->host(h).mem.writes_on_the_way() != 0) return false;
+                }
+                return true;
+            },
+            timeout_ns);
+    }
     // Waits for the completion of one request; nullptr on timeout.
     const spec::cqe* wait_wr(side& s, wr_tracker::queue q, uint64_t wr_id,
                              uint64_t timeout_ns = 50'000'000) {

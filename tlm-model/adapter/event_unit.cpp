@@ -50,6 +50,10 @@ bool event_unit::write_cqe(uint32_t cqn, spec::cqe cqe, bool solicited) {
 }
 
 bool event_unit::write_eqe(uint32_t eqn, spec::eqe eqe) {
+    // Posted, as a CQE (write_cqe): the event thread goes on once the entry is issued. The
+    // MSI-X message that may follow is a posted write behind it on the link, so the host
+    // cannot see the interrupt before the entry has landed.
+    m_core.posted.admit();
     eq_ctx* eq = m_core.ctx.eq(eqn);
     if (eq == nullptr) return false;
     const qe_cq_resp r = m_core.qe->cq({eq_crid(eqn)});
@@ -81,7 +85,7 @@ bool event_unit::write_eqe(uint32_t eqn, spec::eqe eqe) {
     }
     m_core.qe->cq_commit({eq_crid(eqn), false});
     m_core.collect();
-    sc_core::wait(delay);
+    m_core.posted.issued(delay);
     ++m_core.counters.eqes;
     if (m_core.probes.eqe) m_core.probes.eqe(eqn, eqe);
     return true;
