@@ -105,24 +105,31 @@ void host_memory::hold(uint64_t addr, const uint8_t* data, unsigned len,
     // Posted writes of one link arrive in the order they were issued, so this is almost always
     // an append; a write due earlier than ones already held goes before them, never between
     // two of the same arrival time.
+    std::vector<uint8_t> bytes;
+    if (!m_spare.empty()) {
+        bytes = std::move(m_spare.back());
+        m_spare.pop_back();
+    }
+    bytes.assign(data, data + len);
     auto pos = m_on_the_way.end();
     while (pos != m_on_the_way.begin() && std::prev(pos)->at > at) --pos;
-    m_on_the_way.insert(pos, on_the_way{at, addr, std::vector<uint8_t>(data, data + len)});
+    m_on_the_way.insert(pos, on_the_way{at, addr, std::move(bytes)});
     // An earlier pending notification stays; a later one is replaced by this.
     m_land_ev.notify(at - sc_core::sc_time_stamp());
 }
 
-void host_memory::land(const on_the_way& w) {
+void host_memory::land_front() {
+    on_the_way& w = m_on_the_way.front();
     std::memcpy(cpu_ptr(w.addr, w.bytes.size()), w.bytes.data(), w.bytes.size());
+    // Its buffer serves a later write: no allocation per DMA write in the steady state.
+    if (m_spare.size() < MAX_SPARE) m_spare.push_back(std::move(w.bytes));
+    m_on_the_way.pop_front();
     note_write();
 }
 
 void host_memory::land_due() {
     const sc_core::sc_time now = sc_core::sc_time_stamp();
-    while (!m_on_the_way.empty() && m_on_the_way.front().at <= now) {
-        land(m_on_the_way.front());
-        m_on_the_way.pop_front();
-    }
+    while (!m_on_the_way.empty() && m_on_the_way.front().at <= now) land_front();
     if (!m_on_the_way.empty()) m_land_ev.notify(m_on_the_way.front().at - now);
 }
 
@@ -136,10 +143,7 @@ void host_memory::land_overlapping(uint64_t addr, uint64_t len) {
         if (w.addr < addr + len && addr < w.addr + w.bytes.size()) last = i;
     }
     if (last == m_on_the_way.size()) return;
-    for (size_t i = 0; i <= last; ++i) {
-        land(m_on_the_way.front());
-        m_on_the_way.pop_front();
-    }
+    for (size_t i = 0; i <= last; ++i) land_front();
 }
 
 unsigned host_memory::transport_dbg(tlm::tlm_generic_payload& p) {

@@ -79,10 +79,12 @@ private:
         std::vector<uint8_t> bytes;
     };
     void hold(uint64_t addr, const uint8_t* data, unsigned len, const sc_core::sc_time& at);
-    void land(const on_the_way& w);
+    void land_front();
     void land_due();
     void land_overlapping(uint64_t addr, uint64_t len);
     std::deque<on_the_way> m_on_the_way;
+    static constexpr size_t MAX_SPARE = 64;  // landed writes' buffers kept for reuse
+    std::vector<std::vector<uint8_t>> m_spare;
     sc_core::sc_event m_land_ev;
 
     // calloc: the OS maps zero pages lazily, so a large memory costs nothing until touched.
