@@ -3,16 +3,11 @@
 // to the same bytes, and an MSI-X write reaches the interrupt controller at its own arrival,
 // after the writes issued before it have landed.
 #include <gtest/gtest.h>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
 
 #include "cosim/address_map.h"
-#include "cosim/host_memory.h"
-#include "cosim/interrupt_controller.h"
-#include "cosim/root_complex.h"
-#include "tlm-model/pcie/pcie_ext.h"
+#include "support/dma_device.h"
 
 namespace chio {
 namespace {
@@ -23,41 +18,8 @@ using sc_core::sc_time;
 constexpr uint64_t WORD = 0x1000;
 constexpr uint32_t VECTOR = 3;
 
-// A device issuing DMA through the root complex (its BAR and config targets unused).
-struct device : sc_core::sc_module {
-    tlm_utils::simple_initiator_socket<device> out{"out"};
-    tlm_utils::simple_target_socket<device> cfg{"cfg"}, mmio{"mmio"};
-    explicit device(sc_core::sc_module_name n) : sc_module(n) {}
-    // Returns the access's delay: for a write, when it lands, from now.
-    sc_time access(bool write, uint64_t addr, uint32_t& value) {
-        tlm::tlm_generic_payload p;
-        model::pcie_ext ext;
-        p.set_extension(&ext);
-        p.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-        p.set_address(addr);
-        p.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
-        p.set_data_length(sizeof(value));
-        p.set_streaming_width(sizeof(value));
-        sc_time t = sc_core::SC_ZERO_TIME;
-        out->b_transport(p, t);
-        p.clear_extension(&ext);
-        EXPECT_TRUE(p.is_response_ok());
-        return t;
-    }
-};
-
-struct platform {
-    cosim::host_memory mem{"mem", 1 << 20};
-    cosim::interrupt_controller irq{"irq"};
-    cosim::root_complex rc{"rc", irq};
-    device dev{"dev"};
-    platform() {
-        dev.out.bind(rc.dma_in);
-        rc.cfg_out.bind(dev.cfg);
-        rc.mmio_out.bind(dev.mmio);
-        rc.mem_out.bind(mem.socket);
-    }
-    uint32_t word() { return *reinterpret_cast<uint32_t*>(mem.cpu_ptr(WORD, 4)); }
+struct platform : test::dma_host {
+    uint32_t word() { return dma_host::word(WORD); }
 };
 
 TEST(posted_dma_write, the_host_sees_a_write_at_its_arrival_not_its_issue) {

@@ -3,17 +3,12 @@
 // the write's instant), and at the first poll instant at or after its deadline when nothing is
 // written.
 #include <gtest/gtest.h>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
 #include <vector>
 
-#include "cosim/host_memory.h"
-#include "cosim/interrupt_controller.h"
-#include "cosim/root_complex.h"
 #include "cosim/sc_bus.h"
-#include "tlm-model/pcie/pcie_ext.h"
+#include "support/dma_device.h"
 
 namespace chio {
 namespace {
@@ -23,41 +18,10 @@ using sc_core::sc_time;
 
 constexpr uint64_t FLAG = 0x1000;  // the word the poller watches
 
-// A device writing host memory through the root complex (its BAR and config targets unused).
-struct writer : sc_core::sc_module {
-    tlm_utils::simple_initiator_socket<writer> out{"out"};
-    tlm_utils::simple_target_socket<writer> cfg{"cfg"}, mmio{"mmio"};
-    explicit writer(sc_core::sc_module_name n) : sc_module(n) {}
-    // Returns when the write lands, from now (it is posted: the device does not wait).
-    sc_time write(uint64_t addr, uint32_t value) {
-        tlm::tlm_generic_payload p;
-        model::pcie_ext ext;
-        p.set_extension(&ext);
-        p.set_command(tlm::TLM_WRITE_COMMAND);
-        p.set_address(addr);
-        p.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
-        p.set_data_length(sizeof(value));
-        p.set_streaming_width(sizeof(value));
-        sc_time t = sc_core::SC_ZERO_TIME;
-        out->b_transport(p, t);
-        p.clear_extension(&ext);
-        return t;
-    }
-};
-
-struct platform {
-    cosim::host_memory mem{"mem", 1 << 20};
-    cosim::interrupt_controller irq{"irq"};
-    cosim::root_complex rc{"rc", irq};
+// The host with a bare DMA device, and the CPU's polling loop on its bus backend.
+struct platform : test::dma_host {
     cosim::sc_bus bus{rc, mem, irq, {}};  // relax_ns = 50
-    writer dev{"dev"};
-    platform() {
-        dev.out.bind(rc.dma_in);
-        rc.cfg_out.bind(dev.cfg);
-        rc.mmio_out.bind(dev.mmio);
-        rc.mem_out.bind(mem.socket);
-    }
-    uint32_t flag() { return *reinterpret_cast<uint32_t*>(mem.cpu_ptr(FLAG, 4)); }
+    uint32_t flag() { return word(FLAG); }
 };
 
 uint64_t now_ns() { return static_cast<uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e9); }
