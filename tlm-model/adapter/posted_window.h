@@ -18,13 +18,27 @@ public:
     // qp_engine_timing::posted_writes_in_flight, the one source of its default.
     void set_limit(uint32_t n) { m_limit = std::max<uint32_t>(n, 1); }
 
-    // Waits (SystemC thread only) until fewer than limit() writes are in flight.
+    // Waits (SystemC thread only) until fewer than the limit of writes are in flight. Writers
+    // are admitted in the order they asked, as a device's posted TLPs leave in the order they
+    // were queued: the completing engines rely on it. (Without the order, the receive thread
+    // completing WQE 17 on its ACK and the send thread failing WQE 18 could both wait here and
+    // wake in either order: 18's error CQE, the QP's ERR and 19's flush went out before 17's
+    // success — `chio-sim faults --seed 45`.)
     void admit() {
+        const uint64_t mine = m_asked++;
         for (;;) {
             const sc_core::sc_time now = sc_core::sc_time_stamp();
             while (!m_arrivals.empty() && m_arrivals.front() <= now) m_arrivals.pop_front();
-            if (m_arrivals.size() < m_limit) return;
-            sc_core::wait(m_arrivals.front() - now);
+            if (mine == m_admitted && m_arrivals.size() < m_limit) {
+                ++m_admitted;
+                m_turn.notify(sc_core::SC_ZERO_TIME);  // the next in line looks again
+                return;
+            }
+            if (mine == m_admitted) {
+                sc_core::wait(m_arrivals.front() - now);
+            } else {
+                sc_core::wait(m_turn);
+            }
         }
     }
     // A write issued now that arrives `delay` from now. Posted writes of one link stay in order
@@ -36,6 +50,9 @@ public:
 private:
     uint32_t m_limit = 1;
     std::deque<sc_core::sc_time> m_arrivals;
+    uint64_t m_asked = 0;     // tickets handed out by admit()
+    uint64_t m_admitted = 0;  // the ticket admitted next
+    sc_core::sc_event m_turn;
 };
 
 }  // namespace chio::model
