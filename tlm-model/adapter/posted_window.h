@@ -31,7 +31,8 @@ public:
             while (!m_arrivals.empty() && m_arrivals.front() <= now) m_arrivals.pop_front();
             if (mine == m_admitted && m_arrivals.size() < m_limit) {
                 ++m_admitted;
-                m_turn.notify(sc_core::SC_ZERO_TIME);  // the next in line looks again
+                // The next in line, if any asked meanwhile, looks again.
+                if (m_asked != m_admitted) m_turn.notify(sc_core::SC_ZERO_TIME);
                 return;
             }
             if (mine == m_admitted) {
