@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "tlm-model/sim_time.h"
+
 namespace chio::cosim {
 
-using sc_core::SC_NS;
 using sc_core::sc_time;
 
 namespace {
@@ -98,7 +99,7 @@ uint64_t read_completion_tlps(const pcie_link_params& p, uint64_t addr, uint64_t
 }
 
 sc_time pcie_link::serialize(uint64_t wire_bytes) const {
-    return sc_time(static_cast<double>(wire_bytes) * 8.0 / m_p.tlp_rate_gbps, SC_NS);
+    return ns_time(static_cast<double>(wire_bytes) * 8.0 / m_p.tlp_rate_gbps);
 }
 
 sc_time pcie_link::occupy(direction& d, tlp_class c, sc_time at, uint64_t len, uint64_t tlps,
@@ -129,7 +130,7 @@ sc_time pcie_link::occupy(direction& d, tlp_class c, sc_time at, uint64_t len, u
     s.tlps += tlps;
     s.wire_bytes += wire;
     ++s.transfers;
-    const double wait = (start - at).to_seconds() * 1e9;
+    const double wait = time_ns(start - at);
     s.wait_ns += wait;
     s.max_wait_ns = std::max(s.max_wait_ns, wait);
     return start + ser;
@@ -143,7 +144,7 @@ sc_time pcie_link::occupy_posted(direction& d, sc_time at, uint64_t len) {
 
 sc_time pcie_link::upstream_write(sc_time at, uint64_t len) {
     const sc_time done = occupy_posted(m_up, at, len);
-    return done + sc_time(m_p.one_way_ns, SC_NS) - at;
+    return done + ns_time(m_p.one_way_ns) - at;
 }
 
 sc_time pcie_link::upstream_read(sc_time at, uint64_t addr, uint64_t len) {
@@ -170,10 +171,9 @@ sc_time pcie_link::upstream_read(sc_time at, uint64_t addr, uint64_t len) {
     const uint64_t waves = (reqs + tags - 1) / tags;
     const double wave_ns =
         base_ns + m_p.read_rtt_per_byte_ns * static_cast<double>(std::min<uint64_t>(len, m_p.mrrs));
-    const sc_time rtt(
-        std::max(base_ns + m_p.read_rtt_per_byte_ns * static_cast<double>(fit) + rest_ns,
-                 static_cast<double>(waves) * wave_ns),
-        SC_NS);
+    const sc_time rtt =
+        ns_time(std::max(base_ns + m_p.read_rtt_per_byte_ns * static_cast<double>(fit) + rest_ns,
+                         static_cast<double>(waves) * wave_ns));
     const sc_time cpl_done =
         occupy(m_down, tlp_class::completion, req_done, len, cpls, m_p.cpl_overhead);
     return std::max(at + rtt, cpl_done) - at;
@@ -181,7 +181,7 @@ sc_time pcie_link::upstream_read(sc_time at, uint64_t addr, uint64_t len) {
 
 sc_time pcie_link::downstream_write(sc_time at, uint64_t len) {
     const sc_time done = occupy_posted(m_down, at, len);
-    return done + sc_time(m_p.one_way_ns, SC_NS) - at;
+    return done + ns_time(m_p.one_way_ns) - at;
 }
 
 sc_time pcie_link::downstream_read(sc_time at, uint64_t addr, uint64_t len) {
@@ -189,10 +189,10 @@ sc_time pcie_link::downstream_read(sc_time at, uint64_t addr, uint64_t len) {
     // beyond the baseline (mmio_read_ns) separates the request's arrival from the completion.
     const sc_time req = occupy(m_down, tlp_class::non_posted, at, 0,
                                read_request_tlps(m_p, addr, len), m_p.req_overhead);
-    const sc_time turnaround(m_p.one_way_ns + std::max(m_p.mmio_read_ns, 0.0), SC_NS);
+    const sc_time turnaround = ns_time(m_p.one_way_ns + std::max(m_p.mmio_read_ns, 0.0));
     const sc_time cpl = occupy(m_up, tlp_class::completion, req + turnaround, len,
                                read_completion_tlps(m_p, addr, len), m_p.cpl_overhead);
-    return cpl + sc_time(m_p.one_way_ns, SC_NS) - at;
+    return cpl + ns_time(m_p.one_way_ns) - at;
 }
 
 }  // namespace chio::cosim

@@ -6,6 +6,7 @@
 #include "cosim/address_map.h"
 #include "cosim/scoreboard.h"
 #include "tlm-model/pcie/pcie_ext.h"
+#include "tlm-model/sim_time.h"
 
 namespace chio::cosim {
 
@@ -132,8 +133,7 @@ void root_complex::translated_access(tlm::tlm_generic_payload& p, sc_core::sc_ti
                                      uint16_t fn) {
     const uint64_t addr = p.get_address();
     const uint64_t len = p.get_data_length();
-    const auto now_ns =
-        static_cast<uint64_t>((sc_core::sc_time_stamp() + delay).to_seconds() * 1e9 + 0.5);
+    const auto now_ns = static_cast<uint64_t>(time_ns(sc_core::sc_time_stamp() + delay) + 0.5);
     if (!m_iommu->translate(fn, addr, len, p.is_write(), m_segs, now_ns)) {
         p.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
         return;

@@ -7,6 +7,7 @@
 #include "cosim/address_map.h"
 #include "cosim/scoreboard.h"
 #include "tlm-model/pcie/pcie_ext.h"
+#include "tlm-model/sim_time.h"
 
 namespace chio::cosim {
 
@@ -285,8 +286,6 @@ void sc_bus::relax_until_dma(uint64_t deadline_ns) {
     if (poll > now) sc_core::wait(sc_time::from_value(poll - now));
 }
 
-uint64_t sc_bus::now_ns() {
-    return static_cast<uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e9);
-}
+uint64_t sc_bus::now_ns() { return static_cast<uint64_t>(time_ns(sc_core::sc_time_stamp())); }
 
 }  // namespace chio::cosim

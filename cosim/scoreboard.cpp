@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "cosim/scoreboard_state.h"
+#include "tlm-model/sim_time.h"
 
 namespace chio::cosim {
 
@@ -29,9 +30,7 @@ std::string json_escape(const std::string& s) {
 
 }  // namespace
 
-uint64_t sb_now_ns() {
-    return static_cast<uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e9 + 0.5);
-}
+uint64_t sb_now_ns() { return static_cast<uint64_t>(time_ns(sc_core::sc_time_stamp()) + 0.5); }
 
 std::string sb_object(uint16_t fn, uint32_t qpn, const char* queue, uint16_t index,
                       uint64_t wr_id) {

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 
+#include "tlm-model/sim_time.h"
+
 namespace chio::model {
 
-using sc_core::SC_NS;
 using sc_core::sc_time;
 
 port::port(port_config& cfg) : m_cfg(cfg) {}
@@ -17,7 +18,7 @@ void port::transmit(packet_ptr p) {
     // Serialization: the frame occupies the port for its wire bytes at the port rate.
     const double ns = static_cast<double>(wire_occupancy(*p)) * 8.0 / m_cfg.gbps;
     const sc_time start = std::max(sc_core::sc_time_stamp(), m_busy_until);
-    m_busy_until = start + sc_time(ns, SC_NS);
+    m_busy_until = start + ns_time(ns);
     sc_core::wait(m_busy_until - sc_core::sc_time_stamp());
     ++m_counters.tx_packets;
     m_counters.tx_bytes += wire_size(*p);

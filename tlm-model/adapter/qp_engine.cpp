@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstring>
 
+#include "tlm-model/sim_time.h"
+
 namespace chio::model {
 
 using spec::cqe_status;
@@ -216,7 +218,7 @@ void qp_engine::send_thread() {
             m_data_wait.erase(m_data_wait.begin());
             if (live(qpn) != nullptr) m_core.sched.activate(qpn);
         }
-        const qos_pick p = m_core.sched.pick(now.to_seconds() * 1e9);
+        const qos_pick p = m_core.sched.pick(time_ns(now));
         if (p.found) {
             m_core.sched.finish(p.qpn, serve(p.qpn));
             continue;
@@ -227,7 +229,7 @@ void qp_engine::send_thread() {
         bool timed = false;
         sc_core::sc_time until;
         if (p.ready_ns >= 0.0) {
-            const double ps = std::ceil((p.ready_ns - now.to_seconds() * 1e9) * 1000.0);
+            const double ps = std::ceil((p.ready_ns - time_ns(now)) * 1000.0);
             until = now + sc_core::sc_time(std::max(1.0, ps), sc_core::SC_PS);
             timed = true;
         }

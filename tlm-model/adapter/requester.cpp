@@ -6,6 +6,7 @@
 
 #include "tlm-model/adapter/memory_protection.h"
 #include "tlm-model/adapter/qp_engine.h"
+#include "tlm-model/sim_time.h"
 
 namespace chio::model {
 
@@ -18,7 +19,7 @@ namespace pk = spec::packed;
 
 namespace {
 
-sc_core::sc_time ns(double v) { return sc_core::sc_time(v, sc_core::SC_NS); }
+sc_core::sc_time ns(double v) { return ns_time(v); }
 
 bool valid_for(spec::qp_type t, uint8_t op) {
     if (op > static_cast<uint8_t>(wqe_opcode::ATOMIC_FETCH_AND_ADD)) return false;
@@ -54,13 +55,13 @@ void qp_engine::transmit(uint32_t qpn, packet_ptr p) {
     const uint64_t occupancy = wire_occupancy(*p);
     // Every frame a send queue puts on the wire counts to its weights and caps, retransmissions
     // included (charged when the frame is handed to the port).
-    if (up) m_core.sched.charge(qpn, occupancy, sc_core::sc_time_stamp().to_seconds() * 1e9);
+    if (up) m_core.sched.charge(qpn, occupancy, time_ns(sc_core::sc_time_stamp()));
     m_port.transmit(std::move(p));
     if (up && m_core.probes.tx) {
         // port::transmit returns when the frame has left: it occupied the port until now.
         const sc_core::sc_time end = sc_core::sc_time_stamp();
-        const sc_core::sc_time ser(static_cast<double>(occupancy) * 8.0 / m_port.config().gbps,
-                                   sc_core::SC_NS);
+        const sc_core::sc_time ser =
+            ns_time(static_cast<double>(occupancy) * 8.0 / m_port.config().gbps);
         const qp_ctx* q = m_core.ctx.qp(qpn);
         m_core.probes.tx(q != nullptr ? q->fn : 0, qpn, occupancy, end - ser, end);
     }

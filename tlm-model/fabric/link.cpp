@@ -5,6 +5,7 @@
 
 #include "tlm-model/fabric/pcap_writer.h"
 #include "tlm-model/fabric/wire.h"
+#include "tlm-model/sim_time.h"
 
 namespace chio::model {
 
@@ -106,7 +107,7 @@ void link::send(side from, std::shared_ptr<const roce_packet> pkt) {
     // frame at a time per direction) and occupies the wire for its bits at the line rate.
     const sc_time start = d.busy_until > now ? d.busy_until : now;
     const double bits = static_cast<double>(wire_occupancy(*pkt)) * BITS_IN_BYTE;
-    d.busy_until = start + sc_time(bits / d.cfg.rate_gbps, SC_NS);
+    d.busy_until = start + ns_time(bits / d.cfg.rate_gbps);
 
     if (draw(d, d.cfg.loss)) {
         ++d.stats.dropped_loss;
@@ -118,9 +119,9 @@ void link::send(side from, std::shared_ptr<const roce_packet> pkt) {
         pkt = std::move(damaged);
         ++d.stats.corrupted;
     }
-    sc_time arrival = d.busy_until + sc_time(d.cfg.latency_ns, SC_NS);
+    sc_time arrival = d.busy_until + ns_time(d.cfg.latency_ns);
     if (draw(d, d.cfg.reorder)) {
-        arrival += sc_time(d.cfg.reorder_delay_ns, SC_NS);
+        arrival += ns_time(d.cfg.reorder_delay_ns);
         ++d.stats.reordered;
     }
     d.queue.push(in_flight{arrival, d.seq++, m_down_count, std::move(pkt)});
