@@ -216,7 +216,16 @@ private:
     dirty_log m_dirty{1 + spec::pci::TOTAL_VFS};
     sc_core::sc_event m_freset_ev;
     sc_core::sc_event m_freset_done_ev;
+    // A function's last transaction in flight ended. Notified only while a reset waits for it
+    // (m_drain_waiters): every DMA ends one, and a delta notification nobody waits for still
+    // costs the scheduler a delta cycle.
     sc_core::sc_event m_drain_ev;
+    unsigned m_drain_waiters = 0;
+    void drained(uint16_t fn) {
+        if (--m_fstate[fn].inflight == 0 && m_drain_waiters > 0) {
+            m_drain_ev.notify(sc_core::SC_ZERO_TIME);
+        }
+    }
 };
 
 }  // namespace chio::model

@@ -83,7 +83,9 @@ void adapter::function_reset_thread() {
         function_state& s = m_fstate[fn];
         while (s.inflight > 0) {
             f.cfg.set_transactions_pending(true);
+            ++m_drain_waiters;
             sc_core::wait(m_drain_ev);
+            --m_drain_waiters;
         }
         f.cfg.set_transactions_pending(false);
         m_cmd.destroy_function(fn);

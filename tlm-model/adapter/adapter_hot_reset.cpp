@@ -39,7 +39,11 @@ void adapter::hot_reset() {
         }
         return false;
     };
-    while (busy_anywhere()) sc_core::wait(m_drain_ev | m_freset_done_ev);
+    while (busy_anywhere()) {
+        ++m_drain_waiters;
+        sc_core::wait(m_drain_ev | m_freset_done_ev);
+        --m_drain_waiters;
+    }
 
     reset_device_state();
     for (uint16_t fn = 0; fn < m_fns.size(); ++fn) {

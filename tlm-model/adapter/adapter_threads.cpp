@@ -50,7 +50,7 @@ bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t 
     } else {
         sc_core::wait(delay);
     }
-    if (--m_fstate[fn].inflight == 0) m_drain_ev.notify(sc_core::SC_ZERO_TIME);
+    drained(fn);
     return ok;
 }
 
@@ -104,7 +104,7 @@ void adapter::command_thread() {
         // its status write, so a function reset never interleaves with one of its commands.
         ++m_fstate[fn].inflight;
         m_cmd.execute(fn, addr);
-        if (--m_fstate[fn].inflight == 0) m_drain_ev.notify(sc_core::SC_ZERO_TIME);
+        drained(fn);
         if (m_cmds.empty()) set_status_bit(reg::DEV_STATUS_CMD_BUSY, false);
     }
 }
