@@ -148,13 +148,9 @@ bool value_of(const param_entry& e, const std::string& v, double& out) {
 }  // namespace
 
 bool set_adapter_param(topology_params& p, const std::string& key_value, std::string& err) {
-    const size_t eq = key_value.find('=');
-    const std::string key = key_value.substr(0, eq);
-    if (eq == std::string::npos) {
-        err = "--adapter '" + key_value + "': expected KEY=VALUE";
-        return false;
-    }
-    const std::string v = key_value.substr(eq + 1);
+    std::string key;
+    std::string v;
+    if (!split_key_value("--adapter", key_value, key, v, err)) return false;
     for (const param_entry& e : table()) {
         if (key != e.key) continue;
         double d = 0;
@@ -165,9 +161,7 @@ bool set_adapter_param(topology_params& p, const std::string& key_value, std::st
         e.set(p, d);
         return true;
     }
-    std::string keys;
-    for (const param_entry& e : table()) keys += (keys.empty() ? "" : ", ") + std::string(e.key);
-    err = "--adapter '" + key_value + "': unknown key '" + key + "' (keys: " + keys + ")";
+    err = unknown_key_error("--adapter", key_value, key, table_keys(table()));
     return false;
 }
 

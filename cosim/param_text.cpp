@@ -39,4 +39,23 @@ std::string param_number(double v) {
     return buf;
 }
 
+bool split_key_value(const char* option, const std::string& text, std::string& key,
+                     std::string& value, std::string& err) {
+    const size_t eq = text.find('=');
+    if (eq == std::string::npos) {
+        err = std::string(option) + " '" + text + "': expected KEY=VALUE";
+        return false;
+    }
+    key = text.substr(0, eq);
+    value = text.substr(eq + 1);
+    return true;
+}
+
+std::string unknown_key_error(const char* option, const std::string& text, const std::string& key,
+                              const std::vector<const char*>& keys) {
+    std::string list;
+    for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
+    return std::string(option) + " '" + text + "': unknown key '" + key + "' (keys: " + list + ")";
+}
+
 }  // namespace chio::cosim

@@ -130,13 +130,9 @@ std::string range_text(const param_entry& e) {
 }  // namespace
 
 bool set_pcie_param(pcie_link_params& p, const std::string& key_value, std::string& err) {
-    const size_t eq = key_value.find('=');
-    const std::string key = key_value.substr(0, eq);
-    if (eq == std::string::npos) {
-        err = "--pcie '" + key_value + "': expected KEY=VALUE";
-        return false;
-    }
-    const std::string v = key_value.substr(eq + 1);
+    std::string key;
+    std::string v;
+    if (!split_key_value("--pcie", key_value, key, v, err)) return false;
     for (const param_entry& e : table()) {
         if (key != e.key) continue;
         const std::string bad = "--pcie " + key + " '" + v + "': expected " + range_text(e);
@@ -164,9 +160,7 @@ bool set_pcie_param(pcie_link_params& p, const std::string& key_value, std::stri
         }
         return true;
     }
-    std::string keys;
-    for (const param_entry& e : table()) keys += (keys.empty() ? "" : ", ") + std::string(e.key);
-    err = "--pcie '" + key_value + "': unknown key '" + key + "' (keys: " + keys + ")";
+    err = unknown_key_error("--pcie", key_value, key, table_keys(table()));
     return false;
 }
 
