@@ -49,9 +49,10 @@ SIM="$sim" ENGINE="$engine" OUT="$out"
 echo "fault-soak: chio-sim faults, seeds $first-$last, queue engine $engine, $jobs jobs"
 start=$SECONDS
 # One log per failing seed (OUT/seed-N.log); a passing seed leaves nothing behind.
-seq "$first" "$last" | xargs -P "$jobs" -I{} bash -c '
-    log="$OUT/seed-{}.log"
-    if "$SIM" faults --seed {} --queue-engine "$ENGINE" >"$log" 2>&1; then rm -f "$log"; fi' || true
+# shellcheck disable=SC2016 # the inner shell expands them
+seq "$first" "$last" | xargs -P "$jobs" -n 1 bash -c '
+    log="$OUT/seed-$1.log"
+    if "$SIM" faults --seed "$1" --queue-engine "$ENGINE" >"$log" 2>&1; then rm -f "$log"; fi' _ || true
 mapfile -t failed < <(find "$out" -name 'seed-*.log' | sed 's/.*seed-\([0-9]*\)\.log/\1/' | sort -n)
 total=$((last - first + 1))
 for s in "${failed[@]}"; do

@@ -30,8 +30,9 @@ logs=("$tmp"/fault-soak/model-1-5.*/seed-*.log)
 grep -q "log ${logs[0]}" <<<"$out" || fail "the log's path is not shown"
 
 for bad in "--seeds 9-2" "--seeds x" "--queue-engine foo" "--jobs 0" "--what"; do
+    read -ra args <<<"$bad"
     rc=0
-    err=$("$soak" "$tmp" $bad 2>&1) || rc=$?
+    err=$("$soak" "$tmp" "${args[@]}" 2>&1) || rc=$?
     [[ $rc -eq 2 ]] || fail "'$bad': exit $rc, expected 2"
     [[ $(wc -l <<<"$err") -eq 1 && "$err" == fault-soak:* ]] || fail "'$bad': not one line: $err"
 done
