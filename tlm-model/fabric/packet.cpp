@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "tlm-model/fabric/wire_constants.h"
 
@@ -17,6 +18,7 @@ namespace {
 constexpr size_t MAPPED_PREFIX_ZEROS = 10;
 constexpr size_t MAPPED_V4_OFFSET = 12;
 constexpr uint8_t MAPPED_FF = 0xFF;
+static_assert(MAPPED_V4_OFFSET == MAPPED_PREFIX_ZEROS + 2, "::ffff: then the IPv4 address");
 
 // One row of IBA 1.4 table 38 (section 9.2): the extension headers after the BTH.
 transport_headers layout_of(op o) {
@@ -81,6 +83,11 @@ size_t l3_header(const roce_packet& p) {
     return p.l3 == l3_proto::ipv4 ? roce::IPV4_HDR : roce::IPV6_HDR;
 }
 
+// Pad bytes after a payload of this many bytes (IBA 1.4 section 9.2: to a 4-byte multiple).
+size_t pad_for(size_t payload) {
+    return (wire::PAYLOAD_ALIGN - payload % wire::PAYLOAD_ALIGN) % wire::PAYLOAD_ALIGN;
+}
+
 }  // namespace
 
 gid ipv4_gid(uint32_t addr) {
@@ -93,9 +100,15 @@ gid ipv4_gid(uint32_t addr) {
 }
 
 bool is_ipv4_mapped(const gid& g) {
-    for (size_t i = 0; i < MAPPED_PREFIX_ZEROS; ++i)
-        if (g[i] != 0) return false;
-    return g[MAPPED_PREFIX_ZEROS] == MAPPED_FF && g[MAPPED_PREFIX_ZEROS + 1] == MAPPED_FF;
+    // ::ffff:a.b.c.d: ten zero bytes, two 0xFF bytes, then the IPv4 address (one compare; every
+    // packet's address family is asked on the per-packet path).
+    static constexpr std::array<uint8_t, MAPPED_V4_OFFSET> prefix = [] {
+        std::array<uint8_t, MAPPED_V4_OFFSET> a{};
+        a[MAPPED_PREFIX_ZEROS] = MAPPED_FF;
+        a[MAPPED_PREFIX_ZEROS + 1] = MAPPED_FF;
+        return a;
+    }();
+    return std::memcmp(g.data(), prefix.data(), prefix.size()) == 0;
 }
 
 uint32_t gid_ipv4(const gid& g) {
@@ -144,13 +157,14 @@ size_t payload_size(const roce_packet& p) {
     return header_layout(p.opcode).payload ? p.payload.size() : 0;
 }
 
-uint8_t pad_count(const roce_packet& p) {
-    return static_cast<uint8_t>((wire::PAYLOAD_ALIGN - payload_size(p) % wire::PAYLOAD_ALIGN) %
-                                wire::PAYLOAD_ALIGN);
-}
+uint8_t pad_count(const roce_packet& p) { return static_cast<uint8_t>(pad_for(payload_size(p))); }
 
 size_t transport_size(const roce_packet& p) {
-    return header_layout(p.opcode).bytes + payload_size(p) + pad_count(p);
+    // payload_size() + pad_count() with one layout lookup: every frame's size is asked about
+    // ten times on its way (port, wire, scheduler, counters).
+    const transport_headers h = header_layout(p.opcode);
+    const size_t payload = h.payload ? p.payload.size() : 0;
+    return h.bytes + payload + pad_for(payload);
 }
 
 size_t ip_size(const roce_packet& p) {
