@@ -218,7 +218,7 @@ private:
     sc_core::sc_event m_freset_done_ev;
     // A function's last transaction in flight ended. Notified only while a reset waits for it
     // (m_drain_waiters): every DMA ends one, and a delta notification nobody waits for still
-    // costs the scheduler a delta cycle.
+    // costs the scheduler an event to queue and trigger.
     sc_core::sc_event m_drain_ev;
     unsigned m_drain_waiters = 0;
     void drained(uint16_t fn) {
