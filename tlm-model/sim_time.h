@@ -4,9 +4,9 @@
 // the simulation context and divide by the time resolution on every call; the link, port and
 // PCIe timing call them dozens of times per work request (about 4 % of a bench's CPU time).
 // These helpers cache the resolution once and then do the library's arithmetic, in the same
-// order, so every time they produce is the one the library would (tests/model/sim_time_test.cpp
-// compares them over many values). The resolution is fixed by the first sc_time SystemC creates
-// and chio never changes it.
+// order, so every time they produce is the one the library would
+// (tests/tlm-model/sim_time_test.cpp compares them over 1.2 million values). The resolution is
+// fixed by the first sc_time SystemC creates and chio never changes it.
 #pragma once
 
 #include <cstdint>
