@@ -39,13 +39,11 @@ done
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "fault-soak: --jobs must be a positive number, got '$jobs'" >&2; exit 2; }
 ((first <= last)) || { echo "fault-soak: --seeds $first-$last is empty" >&2; exit 2; }
 
-sim="$build/testbenches/chio-sim"
 # Each sweep keeps its failing seeds' logs in a directory of its own, so sweeps can run side by
 # side (ctest runs one while a user may run another); an empty one is removed at the end.
 mkdir -p "$build/fault-soak"
 out=$(mktemp -d "$build/fault-soak/$engine-$first-$last.XXXX")
-export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 SIM ENGINE OUT
-SIM="$sim" ENGINE="$engine" OUT="$out"
+export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 SIM="$build/testbenches/chio-sim" ENGINE="$engine" OUT="$out"
 echo "fault-soak: chio-sim faults, seeds $first-$last, queue engine $engine, $jobs jobs"
 start=$SECONDS
 # One log per failing seed (OUT/seed-N.log); a passing seed leaves nothing behind.
@@ -56,7 +54,7 @@ seq "$first" "$last" | xargs -P "$jobs" -n 1 bash -c '
 mapfile -t failed < <(find "$out" -name 'seed-*.log' | sed 's/.*seed-\([0-9]*\)\.log/\1/' | sort -n)
 total=$((last - first + 1))
 for s in "${failed[@]}"; do
-    echo "fault-soak: seed $s FAILED (log $out/seed-$s.log; re-run: $sim faults --seed $s --queue-engine $engine)"
+    echo "fault-soak: seed $s FAILED (log $out/seed-$s.log; re-run: $SIM faults --seed $s --queue-engine $engine)"
     tail -n 3 "$out/seed-$s.log" | sed 's/^/    /'  # the scoreboard's and the total's lines
 done
 rmdir "$out" 2>/dev/null || true

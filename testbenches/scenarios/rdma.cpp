@@ -1,6 +1,5 @@
 #include "testbenches/scenarios/rdma.h"
 
-#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -216,10 +215,9 @@ void responder(drv::bus& b, const sim_options& o, shared_state& sh, scenario_res
     std::vector<uint8_t> expect(SLOT);
     // Once the requester is done, a SEND it counted may never arrive (an error completion or
     // an injected fault ended it, --fault): wait for the rest at most IDLE_AFTER_DONE_NS of
-    // simulated time without a completion, counted from the later of the last completion and
-    // the moment this side saw the requester done (a requester busy with READs and atomics
-    // for longer than that after the last SEND is not a lost SEND), so the scenario fails
-    // instead of hanging.
+    // simulated time without a completion, counted from the moment this side sees the requester
+    // done (a requester busy with READs and atomics for longer than that after the last SEND
+    // has lost no SEND), so the scenario fails instead of hanging.
     constexpr uint64_t IDLE_AFTER_DONE_NS = 1'000'000;
     uint64_t last_seen_ns = b.now_ns();
     bool saw_done = false;
@@ -228,7 +226,7 @@ void responder(drv::bus& b, const sim_options& o, shared_state& sh, scenario_res
         if (!ep.wait_completion(c, 1000)) {
             if (sh.done && !saw_done) {
                 saw_done = true;
-                last_seen_ns = std::max(last_seen_ns, b.now_ns());
+                last_seen_ns = b.now_ns();  // never earlier than the last completion
             }
             if (sh.done && received < sh.sends_expected &&
                 b.now_ns() - last_seen_ns > IDLE_AFTER_DONE_NS) {

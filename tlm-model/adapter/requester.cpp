@@ -19,8 +19,6 @@ namespace pk = spec::packed;
 
 namespace {
 
-sc_core::sc_time ns(double v) { return ns_time(v); }
-
 bool valid_for(spec::qp_type t, uint8_t op) {
     if (op > static_cast<uint8_t>(wqe_opcode::ATOMIC_FETCH_AND_ADD)) return false;
     if (t == spec::qp_type::UD) {
@@ -236,7 +234,7 @@ void qp_engine::stage_wqe(uint32_t qpn, uint16_t index) {
         }
         e.fetched = fetch_wqe(qpn, *q, index, e.wqe, delay);
     }
-    e.ready = now + delay + ns(m_t.wqe_process_ns);
+    e.ready = now + delay + ns_time(m_t.wqe_process_ns);
     if (!r.staged.empty()) e.ready = std::max(e.ready, r.staged.back().ready);
     const spec::send_wqe& w = e.wqe;
     const auto op = static_cast<wqe_opcode>(w.opcode);
