@@ -49,7 +49,8 @@ using model::qp_engine_timing;
 // are capped at 1 ms, as --pcie's. Sources of the bounds:
 //  - stage_wqes: a send queue holds at most 2^max_wq_log_size WQEs (spec/chio.toml limits);
 //    stage_bytes: one message is at most max_msg_size (2 GiB), staging beyond it adds nothing.
-//  - wqes_per_fetch: one read request of at most 4096 B (the largest MRRS) of 128 B WQEs.
+//  - wqes_per_fetch: one read request of at most 4096 B (the largest MRRS) of 128 B WQEs;
+//    recv_wqes_per_fetch likewise, of 64 B receive WQEs.
 //  - read_request_bytes: the Max_Read_Request_Size encodings, 128 B .. 4096 B (PCIe 3.0
 //    section 7.8.4), as --pcie mrrs; read_bytes_in_flight: at most 768 tags (10-bit tags, PCIe
 //    4.0 section 2.2.6.2) x 4096 B.
@@ -81,6 +82,9 @@ const std::vector<param_entry>& table() {
         timing<uint32_t, &qp_engine_timing::wqes_per_fetch>(
             "wqes_per_fetch", 1, 4096 / sizeof(spec::send_wqe),
             "consecutive posted WQEs one descriptor read fetches"),
+        timing<uint32_t, &qp_engine_timing::recv_wqes_per_fetch>(
+            "recv_wqes_per_fetch", 1, 4096 / sizeof(spec::recv_wqe),
+            "posted receive WQEs a QP keeps read ahead of their messages"),
         timing<uint32_t, &qp_engine_timing::read_request_bytes>(
             "read_request_bytes", 0, 0, "one payload read request, bytes (the adapter's MRRS)",
             mrrs),

@@ -130,6 +130,8 @@ public:
     // checks (fuzz/wqe_fuzz.cpp); it then rings the SQ doorbell itself.
     const dma_buffer& sq_ring() const { return m_sq; }
     unsigned sq_log_size() const { return m_sq_log; }
+    // The receive ring, likewise (tests that leave a slot the driver has not posted yet).
+    const dma_buffer& rq_ring() const { return m_rq; }
     // The QP's doorbell page in BAR0, for the same kind of tool ringing by hand.
     uint64_t doorbell_page() const { return m_db_page; }
 

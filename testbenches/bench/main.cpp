@@ -289,12 +289,13 @@ int run(const bench_options& o) {
         sim_error = e.what();  // a lockstep mismatch stops the run with its report
     }
     const double sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
-    uint64_t mismatches = 0, wqes_from_doorbell = 0, wqe_reads = 0;
+    uint64_t mismatches = 0, wqes_from_doorbell = 0, wqe_reads = 0, recv_wqe_reads = 0;
     nlohmann::json pcie = nlohmann::json::array();
     for (unsigned i = 0; i < topo->size(); ++i) {
         mismatches += topo->host(i).adapter.engine().mismatches();
         wqes_from_doorbell += topo->host(i).adapter.counters().wqes_from_doorbell;
         wqe_reads += topo->host(i).adapter.counters().wqe_reads;
+        recv_wqe_reads += topo->host(i).adapter.counters().recv_wqe_reads;
         pcie.push_back(link_stats(topo->host(i).rc.link()));
     }
     topo.reset();
@@ -353,6 +354,7 @@ int run(const bench_options& o) {
     out["pcie"] = pcie;
     out["wqes_from_doorbell"] = wqes_from_doorbell;  // WQEs the adapter did not fetch by DMA
     out["wqe_reads"] = wqe_reads;                    // descriptor DMA reads (one per batched fetch)
+    out["recv_wqe_reads"] = recv_wqe_reads;  // receive descriptor reads (one per read-ahead)
     out["passed"] = res.error.empty();
     out["error"] = res.error;
     out["params"] = {{"pcie_tlp_rate_gbps", link.tlp_rate_gbps},

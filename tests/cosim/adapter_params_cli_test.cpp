@@ -25,7 +25,7 @@ std::string text_of(double v) {
 TEST(adapter_params_cli, every_key_takes_its_default_back) {
     const topology_params defaults;
     const auto values = adapter_param_values(defaults);
-    EXPECT_EQ(values.size(), 12u);  // every qp_engine_timing field, port, wire latency, reset
+    EXPECT_EQ(values.size(), 13u);  // every qp_engine_timing field, port, wire latency, reset
     for (const auto& [key, value] : values) {
         topology_params p;
         std::string err;
@@ -51,6 +51,7 @@ TEST(adapter_params_cli, defaults_are_the_structs_defaults) {
     EXPECT_DOUBLE_EQ(value("stage_wqes"), t.stage_wqes);
     EXPECT_DOUBLE_EQ(value("stage_bytes"), t.stage_bytes);
     EXPECT_DOUBLE_EQ(value("wqes_per_fetch"), t.wqes_per_fetch);
+    EXPECT_DOUBLE_EQ(value("recv_wqes_per_fetch"), t.recv_wqes_per_fetch);
     EXPECT_DOUBLE_EQ(value("read_request_bytes"), t.read_request_bytes);
     EXPECT_DOUBLE_EQ(value("read_bytes_in_flight"), t.read_bytes_in_flight);
     EXPECT_DOUBLE_EQ(value("posted_writes_in_flight"), t.posted_writes_in_flight);
@@ -64,9 +65,9 @@ TEST(adapter_params_cli, settings_reach_their_fields) {
     std::string err;
     for (const char* kv :
          {"wqe_process_ns=100", "rx_process_ns=12.5", "ack_coalesce=1", "stage_wqes=16",
-          "stage_bytes=65536", "wqes_per_fetch=1", "read_request_bytes=4096",
-          "read_bytes_in_flight=65536", "posted_writes_in_flight=32", "port_gbps=200",
-          "wire_latency_ns=500", "reset_ns=0"}) {
+          "stage_bytes=65536", "wqes_per_fetch=1", "recv_wqes_per_fetch=2",
+          "read_request_bytes=4096", "read_bytes_in_flight=65536", "posted_writes_in_flight=32",
+          "port_gbps=200", "wire_latency_ns=500", "reset_ns=0"}) {
         ASSERT_TRUE(set_adapter_param(p, kv, err)) << kv << ": " << err;
     }
     const model::qp_engine_timing& t = p.host.adapter.timing;
@@ -76,6 +77,7 @@ TEST(adapter_params_cli, settings_reach_their_fields) {
     EXPECT_EQ(t.stage_wqes, 16u);
     EXPECT_EQ(t.stage_bytes, 65536u);
     EXPECT_EQ(t.wqes_per_fetch, 1u);
+    EXPECT_EQ(t.recv_wqes_per_fetch, 2u);
     EXPECT_EQ(t.read_request_bytes, 4096u);
     EXPECT_EQ(t.read_bytes_in_flight, 65536u);
     EXPECT_EQ(t.posted_writes_in_flight, 32u);
@@ -102,6 +104,8 @@ TEST(adapter_params_cli, bad_settings_name_the_key_and_value_and_change_nothing)
           bad{"stage_wqes=0", "stage_wqes", "0"},
           bad{"wqes_per_fetch=0", "wqes_per_fetch", "0"},
           bad{"wqes_per_fetch=33", "wqes_per_fetch", "33"},
+          bad{"recv_wqes_per_fetch=0", "recv_wqes_per_fetch", "0"},
+          bad{"recv_wqes_per_fetch=65", "recv_wqes_per_fetch", "65"},
           bad{"stage_wqes=65536", "stage_wqes", "65536"},
           bad{"stage_bytes=0", "stage_bytes", "0"},
           bad{"read_request_bytes=0", "read_request_bytes", "0"},

@@ -33,6 +33,7 @@ struct adapter_counters {
     uint64_t wqes = 0;
     uint64_t wqes_from_doorbell = 0;  // of wqes: written into the doorbell page, not fetched
     uint64_t wqe_reads = 0;           // descriptor DMA reads (one per batched fetch)
+    uint64_t recv_wqe_reads = 0;      // receive descriptor DMA reads (one per read-ahead)
     uint64_t cqes = 0;
     uint64_t eqes = 0;
     uint64_t msix = 0;

@@ -50,6 +50,11 @@ struct qp_engine_timing {
     // fetches overlap payload reads: 4 x 128 B = one read request of MRRS (512 B). 1: one read
     // per WQE, when the stage takes it.
     uint32_t wqes_per_fetch = 4;
+    // Receive side (docs/performance.md "Receive WQE read-ahead"): a QP keeps up to this many
+    // of its posted receive WQEs read ahead of their messages, 8 x 64 B = one read request of
+    // MRRS, and reads more when half of them are taken. 1: one read per WQE, when its message
+    // arrives (always so for a shared receive queue).
+    uint32_t recv_wqes_per_fetch = 8;
     uint32_t read_request_bytes = 512;      // one payload read request: MRRS (DevCtl reset value)
     uint32_t read_bytes_in_flight = 16384;  // payload reads outstanding: 32 tags x 512 B
     // Receive side: payload writes to host memory are posted; the engine goes on once a write
@@ -153,6 +158,11 @@ private:
     void on_request(uint32_t qpn, const roce_packet& p);
     void on_ud(uint32_t qpn, const roce_packet& p);
     bool responder_send(uint32_t qpn, const roce_packet& p, spec::cqe_status& err);
+    // recv_fetch.cpp: the receive WQE at ring index `index` of work queue `wqid` (the QP's
+    // receive queue or its SRQ), from a copy read ahead or by a read of it and of the posted
+    // WQEs after it. `delay`: until it has arrived. false: the read was refused.
+    bool fetch_recv_wqe(uint32_t qpn, const qp_ctx& q, uint16_t wqid, uint16_t index,
+                        spec::recv_wqe& out, sc_core::sc_time& delay);
     void send_ack(uint32_t qpn, const roce_packet& req, uint8_t syndrome, uint32_t psn);
     bool scatter(uint32_t qpn, const spec::recv_wqe& rw, uint32_t offset, const uint8_t* data,
                  uint32_t len, spec::cqe_status& err);
@@ -196,6 +206,7 @@ private:
         if (!t) t = std::make_unique<qp_transport>();
         return *t;
     }
+    uint64_t m_rq_ahead_runs = 0;  // numbers responder_state::rq_ahead_run
     sc_core::sc_event m_timer_ev;
     std::set<uint32_t> m_timed;  // QPs with a retransmission or RNR timer running
     // What the timer thread sleeps until: m_timer_wake when m_timer_sleeps_timed, else only

@@ -127,14 +127,6 @@ bool qp_engine::responder_send(uint32_t qpn, const roce_packet& p, cqe_status& e
             send_ack(qpn, p, static_cast<uint8_t>(nak(aeth_syndrome::RNR_NAK) | timer), p.psn);
             return false;
         }
-        uint64_t base = q->rq_addr;
-        uint8_t log = q->rq_log_size;
-        if (q->srqn >= 0) {
-            const srq_ctx* sq = m_core.ctx.srq(static_cast<uint32_t>(q->srqn));
-            base = sq != nullptr ? sq->ring : 0;
-            log = sq != nullptr ? sq->log_size : 0;
-        }
-        const uint16_t fn = q->fn;
         // The WQE is this message's from the moment it is dequeued: a move to ERR while it is
         // fetched must flush it first, before the WQEs behind it (per-queue order, catalogue
         // F2; found by fuzz target packet). flush() takes the WQE of an unfinished message.
@@ -144,8 +136,9 @@ bool qp_engine::responder_send(uint32_t qpn, const roce_packet& p, cqe_status& e
         s.rwqe_wqid = wqid;
         s.offset = 0;
         spec::recv_wqe rw{};
-        const bool fetched = m_core.dma->read(fn, base + (d.index & ((1u << log) - 1)) * sizeof(rw),
-                                              &rw, sizeof(rw));
+        sc_core::sc_time arrival;
+        const bool fetched = fetch_recv_wqe(qpn, *q, wqid, d.index, rw, arrival);
+        if (arrival > sc_core::SC_ZERO_TIME) sc_core::wait(arrival);
         if (live(qpn) == nullptr) return false;
         if (!s.in_send) return false;  // flushed during the fetch: it has completed
         s.rwqe = rw;

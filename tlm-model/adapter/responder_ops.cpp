@@ -264,17 +264,13 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
             s.in_write = false;
             s.msn = (s.msn + 1) & PSN_MASK;
             if (imm) {
-                // The receive WQE's wr_id identifies the completion; its buffers are not used.
-                uint64_t wr_id = 0;
-                uint64_t base = q->rq_addr;
-                uint8_t log = q->rq_log_size;
-                if (q->srqn >= 0) {
-                    const srq_ctx* sq = m_core.ctx.srq(static_cast<uint32_t>(q->srqn));
-                    base = sq != nullptr ? sq->ring : 0;
-                    log = sq != nullptr ? sq->log_size : 0;
-                }
-                m_core.dma->read(fn, base + (rq.index & ((1u << log) - 1)) * sizeof(spec::recv_wqe),
-                                 &wr_id, 8);
+                // The receive WQE's wr_id identifies the completion; its buffers are not used
+                // (a refused read completes with wr_id 0).
+                spec::recv_wqe rw{};
+                sc_core::sc_time arrival;
+                const uint64_t wr_id =
+                    fetch_recv_wqe(qpn, *q, wqid, rq.index, rw, arrival) ? rw.wr_id : 0;
+                if (arrival > sc_core::SC_ZERO_TIME) sc_core::wait(arrival);
                 q = live(qpn);
                 if (q == nullptr) return;
                 spec::cqe c{};

@@ -136,6 +136,22 @@ struct responder_state {
     };
     std::deque<saved_atomic> atomics;
     uint32_t reads_in_progress = 0;
+    // Receive WQEs read ahead of their messages (qp_engine_timing::recv_wqes_per_fetch), for a
+    // QP's own receive queue: rq_ahead[i] is ring index rq_ahead_first + i, arriving at its `at`.
+    // Only WQEs below the accepted producer index are read, which the driver no longer changes,
+    // so a copy is good until its message comes. A refused read leaves one copy that is not
+    // `ok` for the first WQE it was for, and nothing after it. Not saved with a VF's state: the
+    // new adapter reads the ring again.
+    struct recv_copy {
+        spec::recv_wqe wqe;
+        sc_core::sc_time at;
+        bool ok;
+    };
+    std::vector<recv_copy> rq_ahead;
+    uint16_t rq_ahead_first = 0;
+    // Which run of copies a read belongs to: a read that waited (fault injection) while the QP
+    // was reset, or its copies dropped, does not add to a newer run (0: none started).
+    uint64_t rq_ahead_run = 0;
 };
 
 // RNR NAK timer encoding (IBA 1.4 table 45), in microseconds.
