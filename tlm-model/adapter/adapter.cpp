@@ -68,6 +68,7 @@ adapter::adapter(sc_core::sc_module_name name, const adapter_params& p)
     SC_THREAD(command_thread);
     SC_THREAD(qp_thread);
     SC_THREAD(rx_thread);
+    SC_THREAD(response_thread);
     SC_THREAD(timer_thread);
     SC_THREAD(event_thread);
     SC_THREAD(msix_thread);

@@ -140,6 +140,7 @@ private:
     void command_thread();
     void qp_thread();
     void rx_thread();
+    void response_thread();
     void timer_thread();
     void event_thread();
     void msix_thread();

@@ -113,6 +113,8 @@ void adapter::qp_thread() { m_qp.send_thread(); }
 
 void adapter::rx_thread() { m_qp.rx_thread(); }
 
+void adapter::response_thread() { m_qp.response_thread(); }
+
 void adapter::timer_thread() { m_qp.timer_thread(); }
 
 void adapter::event_thread() { m_events.run(); }

@@ -24,7 +24,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
+#include <queue>
 #include <set>
 #include <utility>
 #include <vector>
@@ -94,6 +96,8 @@ public:
     void send_thread();
     void rx_thread();
     void timer_thread();
+    // Sends the responder's queued responses as they become ready (response_queue.cpp).
+    void response_thread();
 
     const transport_counters& counters() const { return m_tc; }
 
@@ -164,6 +168,12 @@ private:
     bool fetch_recv_wqe(uint32_t qpn, const qp_ctx& q, uint16_t wqid, uint16_t index,
                         spec::recv_wqe& out, sc_core::sc_time& delay);
     void send_ack(uint32_t qpn, const roce_packet& req, uint8_t syndrome, uint32_t psn);
+    // response_queue.cpp: a responder packet (READ response, ACK, NAK, atomic acknowledge) of
+    // QP qpn that may leave at `ready`: sent now when it is ready and nothing of the QP's waits
+    // ahead of it, else queued for response_thread. A QP's responses leave in the order given
+    // (PSN order: an ACK must not pass a READ response it follows, IBA 9.7.5.1.1).
+    // `ends_read`: the last packet of a READ response (responder_state::reads_queued).
+    void respond(uint32_t qpn, packet_ptr p, sc_core::sc_time ready, bool ends_read = false);
     bool scatter(uint32_t qpn, const spec::recv_wqe& rw, uint32_t offset, const uint8_t* data,
                  uint32_t len, spec::cqe_status& err);
     void responder_error(uint32_t qpn, const roce_packet& p, spec::roce::aeth_syndrome nak,
@@ -207,6 +217,26 @@ private:
         return *t;
     }
     uint64_t m_rq_ahead_runs = 0;  // numbers responder_state::rq_ahead_run
+    // Responses waiting for their data or behind a QP's earlier ones, earliest ready first
+    // (ties in the order queued); response_gen drops those of a QP reset since.
+    struct queued_response {
+        sc_core::sc_time ready;
+        uint64_t seq;
+        uint32_t qpn;
+        uint64_t gen;
+        packet_ptr p;
+        bool ends_read;
+        bool operator>(const queued_response& o) const {
+            return ready != o.ready ? ready > o.ready : seq > o.seq;
+        }
+    };
+    std::priority_queue<queued_response, std::vector<queued_response>,
+                        std::greater<queued_response>>
+        m_responses;
+    uint64_t m_response_seq = 0;
+    uint64_t m_response_gens = 0;  // numbers responder_state::response_gen
+    sc_core::sc_event m_response_ev;
+    sc_core::sc_event m_response_left_ev;  // a queued response has left (or was dropped)
     sc_core::sc_event m_timer_ev;
     std::set<uint32_t> m_timed;  // QPs with a retransmission or RNR timer running
     // What the timer thread sleeps until: m_timer_wake when m_timer_sleeps_timed, else only

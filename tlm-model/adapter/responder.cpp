@@ -36,7 +36,7 @@ void qp_engine::send_ack(uint32_t qpn, const roce_packet&, uint8_t syndrome, uin
     a.aeth = {syndrome, s.msn & PSN_MASK};
     s.unacked = 0;
     ++m_tc.acks_sent;
-    transmit(qpn, std::make_shared<const roce_packet>(std::move(a)));
+    respond(qpn, std::make_shared<const roce_packet>(std::move(a)), sc_core::SC_ZERO_TIME);
 }
 
 bool qp_engine::write_data(uint16_t fn, uint64_t pa, const void* src, size_t n) {

@@ -98,7 +98,8 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
                 r.psn = p.psn;
                 r.aeth = {AETH_ACK_NO_CREDITS, s.msn};
                 r.atomic_ack.orig = a.orig;
-                transmit(qpn, std::make_shared<const roce_packet>(std::move(r)));
+                respond(qpn, std::make_shared<const roce_packet>(std::move(r)),
+                        sc_core::SC_ZERO_TIME);
             }
             return;
         }
@@ -121,6 +122,19 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
         if (check_access(m_core.ctx, q->fn, q->pd, rkey, va, len, need, pa) != access_result::ok) {
             return responder_error(qpn, p, aeth_syndrome::NAK_REM_ACCESS_ERR,
                                    cqe_status::REM_ACCESS_ERR);
+        }
+        if (read) {
+            // Responder resources (max_dest_rd_atomic): a READ beyond them waits until an
+            // earlier one's response has left. A conforming requester never sends more; this
+            // also bounds what a flood of READ requests can hold.
+            const uint32_t resources = std::max<uint32_t>(
+                1,
+                static_cast<uint32_t>(pk::QP_RD_ATOMIC_MAX_DEST_RD_ATOMIC.get(q->attrs.rd_atomic)));
+            while (s.reads_queued >= resources) {
+                sc_core::wait(m_response_left_ev);
+                q = live(qpn);
+                if (q == nullptr) return;
+            }
         }
         const uint16_t fn = q->fn;
         const uint32_t mtu = mtu_bytes(*q);
@@ -156,10 +170,11 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
             r.psn = p.psn;
             r.aeth = {AETH_ACK_NO_CREDITS, s.msn};
             r.atomic_ack.orig = orig;
-            transmit(qpn, std::make_shared<const roce_packet>(std::move(r)));
+            respond(qpn, std::make_shared<const roce_packet>(std::move(r)), sc_core::SC_ZERO_TIME);
             return;
         }
-        // READ: one response packet per MTU, PSNs from the request's (IBA 9.7.4.1.4).
+        // READ: one response packet per MTU, PSNs from the request's (IBA 9.7.4.1.4), each
+        // leaving once its chunk has arrived (response_queue.cpp); the receive thread goes on.
         const uint32_t n = std::max<uint32_t>(1, (len + mtu - 1) / mtu);
         if (!dup) {
             s.epsn = (p.psn + n) & PSN_MASK;
@@ -176,11 +191,8 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
             r.aeth = {AETH_ACK_NO_CREDITS, s.msn};
             const uint32_t off = i * mtu, seg = std::min(mtu, len - off);
             r.payload.assign(data.begin() + off, data.begin() + off + seg);
-            if (i < chunk_ready.size() && chunk_ready[i] > sc_core::sc_time_stamp()) {
-                sc_core::wait(chunk_ready[i] - sc_core::sc_time_stamp());
-            }
-            if (live(qpn) == nullptr) return;
-            transmit(qpn, std::make_shared<const roce_packet>(std::move(r)));
+            respond(qpn, std::make_shared<const roce_packet>(std::move(r)),
+                    i < chunk_ready.size() ? chunk_ready[i] : sc_core::SC_ZERO_TIME, i + 1 == n);
         }
         return;
     }

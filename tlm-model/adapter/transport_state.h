@@ -135,7 +135,14 @@ struct responder_state {
         uint64_t orig;
     };
     std::deque<saved_atomic> atomics;
-    uint32_t reads_in_progress = 0;
+    // Responses queued for qp_engine::response_thread (READ responses waiting for their data,
+    // and the ACKs and NAKs behind them), counted until each has left; they leave no earlier
+    // than last_response_ready, so in the order queued. response_gen tells this QP's queued
+    // responses from those of a QP reset since (0: none queued yet).
+    uint32_t responses_queued = 0;
+    uint32_t reads_queued = 0;  // READs whose last response packet is among them
+    sc_core::sc_time last_response_ready;
+    uint64_t response_gen = 0;
     // Receive WQEs read ahead of their messages (qp_engine_timing::recv_wqes_per_fetch), for a
     // QP's own receive queue: rq_ahead[i] is ring index rq_ahead_first + i, arriving at its `at`.
     // Only WQEs below the accepted producer index are read, which the driver no longer changes,
