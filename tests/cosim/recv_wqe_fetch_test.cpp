@@ -1,7 +1,7 @@
 // Receive WQE read-ahead (qp_engine_timing::recv_wqes_per_fetch, tlm-model/adapter/recv_fetch.cpp):
-// a QP keeps up to recv_wqes_per_fetch of its posted receive WQEs read ahead of their messages
-// and reads more when half are taken; slots the driver has not handed over with a doorbell are
-// never read; a shared receive queue is read one WQE per message.
+// a QP (or an SRQ) keeps up to recv_wqes_per_fetch of its posted receive WQEs read ahead of
+// their messages and reads more when half are taken; slots the driver has not handed over with a
+// doorbell are never read.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -112,11 +112,12 @@ TEST(recv_wqe_fetch, slots_not_yet_posted_are_never_read_ahead) {
     });
 }
 
-TEST(recv_wqe_fetch, a_shared_receive_queue_is_read_per_message) {
+// An SRQ's WQEs are read ahead as a QP's own: sixteen messages, three reads.
+TEST(recv_wqe_fetch, a_shared_receive_queue_is_read_ahead_too) {
     test::sides_options o = pair();
     o.srq_b = true;
     test::run_two_sides(o, [](test::two_sides& t) {
-        constexpr uint64_t N = 8;
+        constexpr uint64_t N = 16;
         t.tracker.use_srq(t.b.qp->qpn(), t.b.srq->srqn());
         test::fill_pattern(t.a.cpu() + SRC, LEN * N, 7, 0);
         post_recvs(t, 0, N);
@@ -124,7 +125,7 @@ TEST(recv_wqe_fetch, a_shared_receive_queue_is_read_per_message) {
         t.expect_exactly_once();
         ASSERT_TRUE(t.settle());
         EXPECT_EQ(std::memcmp(t.b.cpu() + DST, t.a.cpu() + SRC, LEN * N), 0);
-        EXPECT_EQ(recv_reads(t), N);
+        EXPECT_EQ(recv_reads(t), 3u);
     });
 }
 

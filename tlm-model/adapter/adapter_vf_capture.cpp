@@ -192,7 +192,7 @@ void adapter::apply(uint16_t fn, const vf_state& s) {
     }
     for (const auto& k : s.srqs) {
         const auto lg = static_cast<uint8_t>(k.log_size);
-        c.srqs[k.index] = {true, fn, k.pd, lg, k.ring, k.qp_refs};
+        c.srqs[k.index] = {true, fn, k.pd, lg, k.ring, k.qp_refs, ++c.srq_incarnations};
         m_mirror->wq_cfg({srq_wqid(k.index), true, false, f8, lg});
         m_mirror->replay_wq(srq_wqid(k.index), f8, lg, to_wq(k.idx));
     }

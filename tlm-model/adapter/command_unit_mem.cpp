@@ -159,7 +159,13 @@ command_unit::result command_unit::create_srq(uint16_t fn, const uint8_t* in, ui
     const int64_t n = free_slot(m_core.ctx.srqs);
     if (n < 0) return {status::NO_RES, 0};
     srq_ctx& q = m_core.ctx.srqs[n];
-    q = srq_ctx{true, fn, i.pdn, static_cast<uint8_t>(i.log_size), i.ring_addr, 0};
+    q = srq_ctx{true,
+                fn,
+                i.pdn,
+                static_cast<uint8_t>(i.log_size),
+                i.ring_addr,
+                0,
+                ++m_core.ctx.srq_incarnations};
     ++pd->refs;
     m_core.qe->wq_cfg(
         {srq_wqid(static_cast<uint32_t>(n)), true, false, static_cast<uint8_t>(fn), q.log_size});

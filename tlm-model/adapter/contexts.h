@@ -100,6 +100,10 @@ struct srq_ctx {
     uint8_t log_size = 0;
     uint64_t ring = 0;
     uint32_t qp_refs = 0;
+    // Which SRQ this is: a number no earlier SRQ of the adapter had (device_contexts::
+    // srq_incarnations), so receive WQEs read ahead for another SRQ in this slot are never taken
+    // for its own.
+    uint64_t incarnation = 0;
 };
 
 // QP attributes settable by MODIFY_QP (names as the spec's qp_attr bits).
@@ -198,6 +202,8 @@ struct device_contexts {
     std::vector<srq_ctx> srqs = std::vector<srq_ctx>(spec::limits::MAX_SRQ);
     // Indexed by function number (0 = PF); sized by the adapter to 1 + TotalVFs.
     std::vector<function_ctx> fns = std::vector<function_ctx>(1);
+    // SRQs created so far (srq_ctx::incarnation); clear() keeps it, so numbers are never reused.
+    uint64_t srq_incarnations = 0;
 
     qp_ctx* qp(uint32_t qpn) { return qpn < qps.size() && qps[qpn].valid ? &qps[qpn] : nullptr; }
     cq_ctx* cq(uint32_t cqn) { return cqn < cqs.size() && cqs[cqn].valid ? &cqs[cqn] : nullptr; }

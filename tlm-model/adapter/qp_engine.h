@@ -54,8 +54,8 @@ struct qp_engine_timing {
     uint32_t wqes_per_fetch = 4;
     // Receive side (docs/performance.md "Receive WQE read-ahead"): a QP keeps up to this many
     // of its posted receive WQEs read ahead of their messages, 8 x 64 B = one read request of
-    // MRRS, and reads more when half of them are taken. 1: one read per WQE, when its message
-    // arrives (always so for a shared receive queue).
+    // MRRS, and reads more when half of them are taken; an SRQ likewise, for all its QPs. 1: one
+    // read per WQE, when its message arrives.
     uint32_t recv_wqes_per_fetch = 8;
     uint32_t read_request_bytes = 512;      // one payload read request: MRRS (DevCtl reset value)
     uint32_t read_bytes_in_flight = 16384;  // payload reads outstanding: 32 tags x 512 B
@@ -216,7 +216,10 @@ private:
         if (!t) t = std::make_unique<qp_transport>();
         return *t;
     }
-    uint64_t m_rq_ahead_runs = 0;  // numbers responder_state::rq_ahead_run
+    uint64_t m_rq_ahead_runs = 0;  // numbers recv_read_ahead::run
+    // Each SRQ's WQEs read ahead (by srqn): its QPs take them in ring order, whichever a
+    // message reaches.
+    std::vector<recv_read_ahead> m_srq_ahead = std::vector<recv_read_ahead>(spec::limits::MAX_SRQ);
     // Responses waiting for their data or behind a QP's earlier ones, earliest ready first
     // (ties in the order queued); response_gen drops those of a QP reset since.
     struct queued_response {

@@ -111,6 +111,26 @@ struct requester_state {
 };
 
 // An incoming multi-packet message being received.
+// Receive WQEs read ahead of their messages (qp_engine_timing::recv_wqes_per_fetch), of one
+// receive queue or SRQ: copies[i] is ring index first + i, arriving at its `at`. Only WQEs below
+// the accepted producer index are read, which the driver no longer changes, so a copy is good
+// until its message comes. A refused read leaves one copy that is not `ok` for the first WQE it
+// was for, and nothing after it. Not saved with a VF's state: the new adapter reads the ring
+// again.
+struct recv_read_ahead {
+    struct copy {
+        spec::recv_wqe wqe;
+        sc_core::sc_time at;
+        bool ok;
+    };
+    std::vector<copy> copies;
+    uint16_t first = 0;
+    // Which run of copies a read belongs to: a read that waited (fault injection) while the
+    // queue was reset, or its copies dropped, does not add to a newer run (0: none started).
+    uint64_t run = 0;
+    uint64_t srq_incarnation = 0;  // an SRQ's: srq_ctx::incarnation of the SRQ copied
+};
+
 struct responder_state {
     uint32_t epsn = 0;  // expected PSN
     uint32_t msn = 0;   // messages completed (IBA 9.7.5.1.1)
@@ -143,22 +163,8 @@ struct responder_state {
     uint32_t reads_queued = 0;  // READs whose last response packet is among them
     sc_core::sc_time last_response_ready;
     uint64_t response_gen = 0;
-    // Receive WQEs read ahead of their messages (qp_engine_timing::recv_wqes_per_fetch), for a
-    // QP's own receive queue: rq_ahead[i] is ring index rq_ahead_first + i, arriving at its `at`.
-    // Only WQEs below the accepted producer index are read, which the driver no longer changes,
-    // so a copy is good until its message comes. A refused read leaves one copy that is not
-    // `ok` for the first WQE it was for, and nothing after it. Not saved with a VF's state: the
-    // new adapter reads the ring again.
-    struct recv_copy {
-        spec::recv_wqe wqe;
-        sc_core::sc_time at;
-        bool ok;
-    };
-    std::vector<recv_copy> rq_ahead;
-    uint16_t rq_ahead_first = 0;
-    // Which run of copies a read belongs to: a read that waited (fault injection) while the QP
-    // was reset, or its copies dropped, does not add to a newer run (0: none started).
-    uint64_t rq_ahead_run = 0;
+    // The QP's own receive queue read ahead (a QP on an SRQ uses the SRQ's: qp_engine).
+    recv_read_ahead rq_ahead;
 };
 
 // RNR NAK timer encoding (IBA 1.4 table 45), in microseconds.
