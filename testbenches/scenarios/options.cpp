@@ -125,7 +125,7 @@ const char* options_help() {
            "  --seed N                 random seed (default 1); the run is reproducible from it\n"
            "  --queue-engine KIND      model | rtl | lockstep (default model)\n"
            "  --trace FILE             write a waveform (.fst or .vcd)\n"
-           "  --stats FILE             write results as JSON (docs/stats.md)\n"
+           "  --stats FILE             write results as JSON (docs/scenarios.md)\n"
            "  --pcap FILE              write the fabric's traffic as a pcap (RoCEv2)\n"
            "  --trace-from T           record the waveform from time T (10us, 2500ns, 1ms)\n"
            "  --trace-to T             record the waveform up to time T\n"
