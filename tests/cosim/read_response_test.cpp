@@ -70,6 +70,37 @@ TEST(read_response, reads_overlap_across_requests) {
     });
 }
 
+// Responder resources: with max_dest_rd_atomic 1 and a requester allowed 16 READs (a mismatch the
+// requester does not see), the responder answers one READ at a time: each further READ waits for
+// the previous response to leave and then for its own reads, more than a round trip each. Every
+// READ still completes once, with its data, and nothing is retransmitted.
+TEST(read_response, reads_beyond_the_responders_resources_wait_their_turn) {
+    test::sides_options o = pair();
+    o.max_dest_rd_atomic = 1;
+    test::run_two_sides(o, [](test::two_sides& t) {
+        constexpr uint32_t LEN = 4096;
+        constexpr uint64_t N = 8;
+        test::fill_pattern(t.b.cpu() + SRC, LEN * (N + 1), 14, 0);
+        drv::bus& io = t.a.dev->io();
+        const uint64_t t0 = io.now_ns();
+        ASSERT_EQ(t.post_send(t.a, read_wr(t, N, LEN)), 0);
+        ASSERT_TRUE(t.wait_wr(t.a, Q::send, N));
+        const uint64_t one = io.now_ns() - t0;
+        const uint64_t t1 = io.now_ns();
+        for (uint64_t id = 0; id < N; ++id) ASSERT_EQ(t.post_send(t.a, read_wr(t, id, LEN)), 0);
+        ASSERT_TRUE(t.wait_wr(t.a, Q::send, N - 1));
+        const uint64_t eight = io.now_ns() - t1;
+        std::printf("one READ %llu ns, eight READs %llu ns\n", static_cast<unsigned long long>(one),
+                    static_cast<unsigned long long>(eight));
+        const double round_trip = cosim::pcie_link_params{}.read_rtt_base_ns;
+        EXPECT_GT(static_cast<double>(eight - one) / (N - 1), round_trip);
+        t.expect_exactly_once();
+        for (uint64_t id = 0; id <= N; ++id) expect_success(t, id);
+        EXPECT_EQ(t.topo->host(0).adapter.transport().retransmits, 0u);
+        EXPECT_EQ(std::memcmp(t.a.cpu() + DST, t.b.cpu() + SRC, LEN * (N + 1)), 0);
+    });
+}
+
 // A WRITE right behind a 64 KiB READ: the responder has the WRITE's bytes before the READ's data
 // has come from host memory, and its ACK waits behind the READ response. An ACK that passed it
 // would leave the WRITE unacknowledged behind the READ until the requester's timeout.

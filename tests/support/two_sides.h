@@ -32,6 +32,7 @@ struct sides_options {
     uint32_t rnr_retry = 7;
     uint32_t min_rnr_timer = 1;  // 10 us
     uint32_t max_rd_atomic = 16;
+    uint32_t max_dest_rd_atomic = 16;  // responder resources, both sides
     uint32_t access_b = spec::access_flags::LOCAL_WRITE | spec::access_flags::REMOTE_WRITE |
                         spec::access_flags::REMOTE_READ | spec::access_flags::REMOTE_ATOMIC;
     bool srq_b = false;  // side b receives through a shared receive queue
@@ -230,6 +231,7 @@ inline bool connect(side& s, const side& peer, const sides_options& o, uint32_t 
     v.rnr_retry = o.rnr_retry;
     v.min_rnr_timer = o.min_rnr_timer;
     v.max_rd_atomic = o.max_rd_atomic;
+    v.max_dest_rd_atomic = o.max_dest_rd_atomic;
     v.qkey = o.qkey;
     const bool rc = o.type == spec::qp_type::RC;
     const struct {

@@ -103,6 +103,24 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
             }
             return;
         }
+        if (read) {
+            // Responder resources (max_dest_rd_atomic): a READ beyond them waits until an
+            // earlier one's response has left. A conforming requester never sends more; this
+            // also bounds what a flood of READ requests can hold. Before every check below, so
+            // they see the QP and its keys as they are after the wait.
+            const uint32_t resources = std::max<uint32_t>(
+                1,
+                static_cast<uint32_t>(pk::QP_RD_ATOMIC_MAX_DEST_RD_ATOMIC.get(q->attrs.rd_atomic)));
+            while (s.reads_queued >= resources) {
+                sc_core::wait(m_response_left_ev);
+                q = live(qpn);
+                // A QP that cannot answer any more drops the request, as on arrival.
+                if (q == nullptr || (q->state != qp_state::RTR && q->state != qp_state::RTS &&
+                                     q->state != qp_state::SQD)) {
+                    return;
+                }
+            }
+        }
         // A new READ/atomic inside an unfinished SEND or WRITE breaks the opcode sequence (D3).
         // A duplicate READ does not: go-back-N retransmits it while a later message may be half
         // received, and it is answered again without touching that message (IBA 9.7.5.1.3).
@@ -115,26 +133,13 @@ void qp_engine::on_request(uint32_t qpn, const roce_packet& p) {
         const uint32_t len = read ? p.reth.dma_len : 8;
         // The QP must allow the operation (D4), atomics must be aligned (C7), and the key must
         // cover it (D5).
-        if (!(access & need) || (!read && (va & 7))) {
+        if (!(q->attrs.access_flags & need) || (!read && (va & 7))) {
             return responder_error(qpn, p, aeth_syndrome::NAK_INV_REQ, cqe_status::REM_INV_REQ_ERR);
         }
         uint64_t pa = 0;
         if (check_access(m_core.ctx, q->fn, q->pd, rkey, va, len, need, pa) != access_result::ok) {
             return responder_error(qpn, p, aeth_syndrome::NAK_REM_ACCESS_ERR,
                                    cqe_status::REM_ACCESS_ERR);
-        }
-        if (read) {
-            // Responder resources (max_dest_rd_atomic): a READ beyond them waits until an
-            // earlier one's response has left. A conforming requester never sends more; this
-            // also bounds what a flood of READ requests can hold.
-            const uint32_t resources = std::max<uint32_t>(
-                1,
-                static_cast<uint32_t>(pk::QP_RD_ATOMIC_MAX_DEST_RD_ATOMIC.get(q->attrs.rd_atomic)));
-            while (s.reads_queued >= resources) {
-                sc_core::wait(m_response_left_ev);
-                q = live(qpn);
-                if (q == nullptr) return;
-            }
         }
         const uint16_t fn = q->fn;
         const uint32_t mtu = mtu_bytes(*q);
