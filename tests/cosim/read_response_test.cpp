@@ -42,31 +42,37 @@ void expect_success(test::two_sides& t, uint64_t id) {
         << "wr " << id << ": " << spec::to_string(static_cast<spec::cqe_status>(c->status));
 }
 
+// One 4 KiB READ alone, then N = 8 posted together, every one completing once with its data and
+// none retransmitted. Returns the simulated time each of the eight after the first adds, in ns.
+double ns_per_further_read(test::two_sides& t, uint64_t seed) {
+    constexpr uint32_t LEN = 4096;
+    constexpr uint64_t N = 8;
+    test::fill_pattern(t.b.cpu() + SRC, LEN * (N + 1), seed, 0);
+    drv::bus& io = t.a.dev->io();
+    const uint64_t t0 = io.now_ns();
+    EXPECT_EQ(t.post_send(t.a, read_wr(t, N, LEN)), 0);
+    EXPECT_TRUE(t.wait_wr(t.a, Q::send, N));
+    const uint64_t one = io.now_ns() - t0;
+    const uint64_t t1 = io.now_ns();
+    for (uint64_t id = 0; id < N; ++id) EXPECT_EQ(t.post_send(t.a, read_wr(t, id, LEN)), 0);
+    EXPECT_TRUE(t.wait_wr(t.a, Q::send, N - 1));
+    const uint64_t eight = io.now_ns() - t1;
+    std::printf("one READ %llu ns, eight READs %llu ns\n", static_cast<unsigned long long>(one),
+                static_cast<unsigned long long>(eight));
+    t.expect_exactly_once();
+    for (uint64_t id = 0; id <= N; ++id) expect_success(t, id);
+    EXPECT_EQ(t.topo->host(0).adapter.transport().retransmits, 0u);
+    EXPECT_EQ(std::memcmp(t.a.cpu() + DST, t.b.cpu() + SRC, LEN * (N + 1)), 0);
+    return static_cast<double>(eight - one) / (N - 1);
+}
+
 // Eight 4 KiB READs posted together: after the first, each adds less than one host-memory read
 // round trip, since its reads go out while the READ before it is still being answered. (One at
 // a time, the responder waited out each READ's round trip and then its serialization: measured
 // 1014 ns per further READ before response_queue.cpp, 386 ns with it.)
 TEST(read_response, reads_overlap_across_requests) {
     test::run_two_sides(pair(), [](test::two_sides& t) {
-        constexpr uint32_t LEN = 4096;
-        constexpr uint64_t N = 8;
-        test::fill_pattern(t.b.cpu() + SRC, LEN * (N + 1), 11, 0);
-        drv::bus& io = t.a.dev->io();
-        const uint64_t t0 = io.now_ns();
-        ASSERT_EQ(t.post_send(t.a, read_wr(t, N, LEN)), 0);
-        ASSERT_TRUE(t.wait_wr(t.a, Q::send, N));
-        const uint64_t one = io.now_ns() - t0;
-        const uint64_t t1 = io.now_ns();
-        for (uint64_t id = 0; id < N; ++id) ASSERT_EQ(t.post_send(t.a, read_wr(t, id, LEN)), 0);
-        ASSERT_TRUE(t.wait_wr(t.a, Q::send, N - 1));
-        const uint64_t eight = io.now_ns() - t1;
-        std::printf("one READ %llu ns, eight READs %llu ns\n", static_cast<unsigned long long>(one),
-                    static_cast<unsigned long long>(eight));
-        const double round_trip = cosim::pcie_link_params{}.read_rtt_base_ns;
-        EXPECT_LT(static_cast<double>(eight - one) / (N - 1), round_trip);
-        t.expect_exactly_once();
-        for (uint64_t id = 0; id <= N; ++id) expect_success(t, id);
-        EXPECT_EQ(std::memcmp(t.a.cpu() + DST, t.b.cpu() + SRC, LEN * (N + 1)), 0);
+        EXPECT_LT(ns_per_further_read(t, 11), cosim::pcie_link_params{}.read_rtt_base_ns);
     });
 }
 
@@ -78,26 +84,7 @@ TEST(read_response, reads_beyond_the_responders_resources_wait_their_turn) {
     test::sides_options o = pair();
     o.max_dest_rd_atomic = 1;
     test::run_two_sides(o, [](test::two_sides& t) {
-        constexpr uint32_t LEN = 4096;
-        constexpr uint64_t N = 8;
-        test::fill_pattern(t.b.cpu() + SRC, LEN * (N + 1), 14, 0);
-        drv::bus& io = t.a.dev->io();
-        const uint64_t t0 = io.now_ns();
-        ASSERT_EQ(t.post_send(t.a, read_wr(t, N, LEN)), 0);
-        ASSERT_TRUE(t.wait_wr(t.a, Q::send, N));
-        const uint64_t one = io.now_ns() - t0;
-        const uint64_t t1 = io.now_ns();
-        for (uint64_t id = 0; id < N; ++id) ASSERT_EQ(t.post_send(t.a, read_wr(t, id, LEN)), 0);
-        ASSERT_TRUE(t.wait_wr(t.a, Q::send, N - 1));
-        const uint64_t eight = io.now_ns() - t1;
-        std::printf("one READ %llu ns, eight READs %llu ns\n", static_cast<unsigned long long>(one),
-                    static_cast<unsigned long long>(eight));
-        const double round_trip = cosim::pcie_link_params{}.read_rtt_base_ns;
-        EXPECT_GT(static_cast<double>(eight - one) / (N - 1), round_trip);
-        t.expect_exactly_once();
-        for (uint64_t id = 0; id <= N; ++id) expect_success(t, id);
-        EXPECT_EQ(t.topo->host(0).adapter.transport().retransmits, 0u);
-        EXPECT_EQ(std::memcmp(t.a.cpu() + DST, t.b.cpu() + SRC, LEN * (N + 1)), 0);
+        EXPECT_GT(ns_per_further_read(t, 14), cosim::pcie_link_params{}.read_rtt_base_ns);
     });
 }
 
