@@ -1,7 +1,7 @@
-// Receive WQE fetch for the responder (SEND, RDMA WRITE with immediate). A QP's own receive
-// queue is read ahead (qp_engine_timing::recv_wqes_per_fetch), as adapters cache receive WQEs,
-// so a stream of messages does not wait out one descriptor read per message; docs/performance.md
-// "Receive WQE read-ahead" states the rules and what they cost.
+// Receive WQE fetch for the responder (SEND, RDMA WRITE with immediate). A QP's receive queue,
+// or its SRQ, is read ahead (qp_engine_timing::recv_wqes_per_fetch), as adapters cache receive
+// WQEs, so a stream of messages does not wait out one descriptor read per message;
+// docs/performance.md "Receive WQE read-ahead" states the rules and what they cost.
 #include <algorithm>
 
 #include "tlm-model/adapter/qp_engine.h"
