@@ -127,14 +127,19 @@ private:
     bool read(uint16_t fn, uint64_t addr, void* dst, size_t len) override;
     bool read_at(uint16_t fn, uint64_t addr, void* dst, size_t len,
                  sc_core::sc_time& delay) override;
+    bool read_run_at(uint16_t fn, uint64_t addr, void* dst, size_t run_len, size_t first_len,
+                     sc_core::sc_time& delay) override;
+    bool request_at(uint16_t fn, uint64_t addr, size_t len, sc_core::sc_time& delay) override;
     bool write(uint16_t fn, uint64_t addr, const void* src, size_t len) override;
     bool post_write(uint16_t fn, uint64_t addr, const void* src, size_t len,
                     sc_core::sc_time& delay) override;
     void msix(uint16_t fn, unsigned vector) override;
     // One DMA transaction. With `posted` set, it holds the issue time (from now) on entry, and
-    // the completion time is returned there instead of waited for.
+    // the completion time is returned there instead of waited for. `request_bytes` and
+    // `timing_only` shape a run of read requests (pcie_ext, read_run_at()).
     bool dma(uint16_t fn, bool write, uint64_t addr, void* data, size_t len, tlp_kind kind,
-             sc_core::sc_time* posted = nullptr);
+             sc_core::sc_time* posted = nullptr, uint32_t request_bytes = 0,
+             bool timing_only = false);
 
     // Threads.
     void command_thread();

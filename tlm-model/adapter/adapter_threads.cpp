@@ -11,7 +11,7 @@ using sc_core::sc_time;
 namespace reg = spec::bar0::reg;
 
 bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t len, tlp_kind kind,
-                  sc_time* posted) {
+                  sc_time* posted, uint32_t request_bytes, bool timing_only) {
     // A function may master the bus only with COMMAND.BUS_MASTER set (PCI 3.0 section 6.2.2).
     // A function being reset, or absent, masters nothing: its DMA is refused at the source, so
     // no write reaches memory that is no longer the function's (counted per function).
@@ -26,6 +26,8 @@ bool adapter::dma(uint16_t fn, bool is_write, uint64_t addr, void* data, size_t 
     pcie_ext ext;
     ext.fn = fn;
     ext.kind = kind;
+    ext.request_bytes = request_bytes;
+    ext.timing_only = timing_only;
     p.set_extension(&ext);
     p.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
     p.set_address(addr);
@@ -60,6 +62,17 @@ bool adapter::read(uint16_t fn, uint64_t addr, void* dst, size_t len) {
 
 bool adapter::read_at(uint16_t fn, uint64_t addr, void* dst, size_t len, sc_time& delay) {
     return dma(fn, false, addr, dst, len, tlp_kind::mem, &delay);
+}
+
+bool adapter::read_run_at(uint16_t fn, uint64_t addr, void* dst, size_t run_len, size_t first_len,
+                          sc_time& delay) {
+    if (first_len == 0 || first_len >= run_len) return read_at(fn, addr, dst, run_len, delay);
+    return dma(fn, false, addr, dst, run_len, tlp_kind::mem, &delay,
+               static_cast<uint32_t>(first_len));
+}
+
+bool adapter::request_at(uint16_t fn, uint64_t addr, size_t len, sc_time& delay) {
+    return dma(fn, false, addr, nullptr, len, tlp_kind::mem, &delay, 0, true);
 }
 
 bool adapter::write(uint16_t fn, uint64_t addr, const void* src, size_t len) {

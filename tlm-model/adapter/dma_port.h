@@ -31,6 +31,16 @@ public:
     // (the host must not change them until the WQE completes).
     virtual bool read_at(uint16_t fn, uint64_t addr, void* dst, size_t len,
                          sc_core::sc_time& delay) = 0;
+    // A buffer read as several requests that the caller issues one by one, each when a read
+    // tag allows (read_at() timing): read_run_at() copies all `run_len` bytes at addr into dst,
+    // checked and translated once, and is timed as the run's first request, `first_len`
+    // bytes; each later request goes with request_at(), timed and answered as read_at() would
+    // (an injected fault may still refuse it) with no data moved again. A failure of either
+    // means the run's data must not be used. Same timing as a read_at() per request, without
+    // a translation and a copy per request.
+    virtual bool read_run_at(uint16_t fn, uint64_t addr, void* dst, size_t run_len,
+                             size_t first_len, sc_core::sc_time& delay) = 0;
+    virtual bool request_at(uint16_t fn, uint64_t addr, size_t len, sc_core::sc_time& delay) = 0;
     virtual void msix(uint16_t fn, unsigned vector) = 0;
 };
 

@@ -1,6 +1,8 @@
 // Split payload reads shared by the requester's fetch stage (WRITE and SEND payload) and the
 // responder's READ responses: the bytes of an MTU chunk are requested in MRRS pieces as the
 // read tags allow, and each chunk is usable from its last piece's completion (qp_engine.h).
+// A segment's bytes move with its first piece (dma_port::read_run_at: one IOMMU translation,
+// one copy, one scoreboard check); every piece is still timed, and may be refused, on its own.
 #include <algorithm>
 #include <deque>
 #include <utility>
@@ -38,7 +40,12 @@ bool qp_engine::read_chunks(uint16_t fn, const std::vector<local_segment>& segs,
                 flight.pop_front();
             }
             sc_core::sc_time delay = issue - now;  // in: issued at; out: arrived at (from now)
-            if (!m_core.dma->read_at(fn, s.pa + done, dst + off, len, delay)) {
+            // A segment's bytes move with its first request, one translation and one copy;
+            // its later requests are timed one by one as the tags allow (dma_port.h).
+            const bool ok = done == 0
+                                ? m_core.dma->read_run_at(fn, s.pa, dst + off, s.len, len, delay)
+                                : m_core.dma->request_at(fn, s.pa + done, len, delay);
+            if (!ok) {
                 ++m_core.counters.dma_errors;
                 return false;
             }

@@ -20,6 +20,12 @@ struct pcie_ext : tlm::tlm_extension<pcie_ext> {
     tlp_kind kind = tlp_kind::mem;
     uint8_t tag = 0;  // non-posted request tag (DMA reads)
     bool poisoned = false;
+    // A payload read moved as one run (dma_port::read_run_at): the run's first request carries
+    // every byte of the run and `request_bytes` > 0, its own length, which is all the link
+    // times; each later request of the run is `timing_only`: timed and answered (a fault may
+    // still refuse it), no data moved. Both 0/false: the transaction is one whole access.
+    uint32_t request_bytes = 0;
+    bool timing_only = false;
 
     tlm::tlm_extension_base* clone() const override { return new pcie_ext(*this); }
     void copy_from(const tlm::tlm_extension_base& e) override {
