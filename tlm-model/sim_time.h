@@ -28,11 +28,13 @@ inline double resolution_fs() {
 }  // namespace sim_time_detail
 
 // sc_time(v, SC_NS): the library rounds v x (units per ns) to the nearest unit, halves up.
+// One unit times that product is the same rounding (sc_time::operator*= adds 0.5 and truncates
+// to int64 as the constructor does; 1.0 x a double is exact), inline where from_value() is an
+// out-of-line library call.
 inline sc_core::sc_time ns_time(double v) {
     if (v == 0) return sc_core::SC_ZERO_TIME;
-    const double units = v * sim_time_detail::units_per_ns() + 0.5;
-    return sc_core::sc_time::from_value(
-        static_cast<sc_core::sc_time::value_type>(static_cast<int64_t>(units)));
+    static const sc_core::sc_time unit = sc_core::sc_time::from_value(1);
+    return unit * (v * sim_time_detail::units_per_ns());
 }
 
 // t.to_seconds() * 1e9.
