@@ -53,6 +53,7 @@
 // credits are not modeled (the root port's are assumed never to run out).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <systemc>
 
@@ -145,6 +146,14 @@ private:
     pcie_link_params m_p;
     direction m_up;    // device -> host
     direction m_down;  // host -> device
+    // The serialization times of recent wire sizes: a few recur (read requests, 512 B read
+    // completions, a packet's payload write, CQEs) and each costs a division and a time
+    // conversion. A cache of exact values, not an approximation.
+    struct serialized {
+        uint64_t wire_bytes = UINT64_MAX;
+        sc_core::sc_time t;
+    };
+    mutable std::array<serialized, 16> m_serialized{};
 };
 
 }  // namespace chio::cosim

@@ -70,11 +70,12 @@ void scoreboard::set_violation_sink(std::function<void(const std::string&)> s) {
 }
 
 sb_function& scoreboard::state::fn(uint16_t f) {
+    if (last_fn != nullptr && last_fn->fn == f) return *last_fn;
     auto it = fns.find(f);
-    if (it != fns.end()) return it->second;
+    if (it != fns.end()) return *(last_fn = &it->second);
     sb_function& n = fns[f];
     n.fn = f;
-    return n;
+    return *(last_fn = &n);
 }
 
 void scoreboard::state::fail(const char* invariant, const std::string& object,

@@ -101,6 +101,9 @@ struct scoreboard::state {
     std::map<std::string, uint64_t> by_invariant;
     std::vector<scoreboard_violation> kept;
     std::map<uint16_t, sb_function> fns;
+    // fn()'s last answer: a DMA stream asks for the same function again and again, and a
+    // std::map node never moves (functions are never erased).
+    sb_function* last_fn = nullptr;
     std::function<bool()> faults_injected;
     std::function<bool(uint16_t, uint32_t)> qp_alive;
     uint64_t refused_dma = 0;  // outside any region but refused by the IOMMU or a fault
