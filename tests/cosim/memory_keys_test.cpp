@@ -73,8 +73,7 @@ drv::send_wr zero_length(uint64_t id, spec::wqe_opcode op, bool with_empty_sge) 
 }
 
 TEST(memory_keys, zero_length_rdma_with_rkey_zero_completes_and_touches_nothing) {
-    test::sides_options o;
-    o.kind = cosim::topology_kind::pair;
+    test::sides_options o = test::pair_options();
     o.timeout = 8;
     test::run_two_sides(o, [](test::two_sides& t) {
         std::memset(t.a.cpu(), 0xA5, t.a.buf.size);
@@ -116,8 +115,7 @@ TEST(memory_keys, zero_length_rdma_with_rkey_zero_completes_and_touches_nothing)
 }
 
 TEST(memory_keys, rkey_of_another_pd_is_rem_access_err_and_writes_nothing) {
-    test::sides_options o;
-    o.kind = cosim::topology_kind::pair;
+    test::sides_options o = test::pair_options();
     o.timeout = 8;
     test::run_two_sides(o, [](test::two_sides& t) {
         // A region of side b registered with every right, but in a PD b's QP is not in.

@@ -15,23 +15,6 @@ using Q = test::wr_tracker::queue;
 constexpr uint64_t SRC = 0, DST = 64 << 10;
 constexpr uint32_t BIG = 4096;  // eight read requests of 512 B (MRRS)
 
-test::sides_options pair() {
-    test::sides_options o;
-    o.kind = cosim::topology_kind::pair;
-    return o;
-}
-
-drv::send_wr write_wr(test::two_sides& t, uint64_t id, uint32_t len, uint64_t off) {
-    drv::send_wr w;
-    w.wr_id = id;
-    w.opcode = spec::wqe_opcode::RDMA_WRITE;
-    w.sg_list[0] = {t.a.addr(SRC + off), len, t.a.lkey};
-    w.num_sge = 1;
-    w.remote_addr = t.b.addr(DST + off);
-    w.rkey = t.b.rkey;
-    return w;
-}
-
 struct host0_reads {
     uint64_t translations = 0;  // IOMMU accesses resolved on host 0 (reads and writes)
     uint64_t requests = 0;      // read requests host 0's link carried
@@ -46,7 +29,7 @@ host0_reads sample(test::two_sides& t) {
 // One WRITE of len bytes from side a; what it cost host 0.
 host0_reads one_write(test::two_sides& t, uint64_t id, uint32_t len, uint64_t off) {
     const host0_reads before = sample(t);
-    EXPECT_EQ(t.post_send(t.a, write_wr(t, id, len, off)), 0);
+    EXPECT_EQ(t.post_send(t.a, test::rdma_write(t, id, SRC + off, DST + off, len)), 0);
     const spec::cqe* c = t.wait_wr(t.a, Q::send, id);
     EXPECT_TRUE(c);
     if (c != nullptr) {
@@ -60,7 +43,7 @@ host0_reads one_write(test::two_sides& t, uint64_t id, uint32_t len, uint64_t of
 // A 4 KiB payload goes on the link as eight read requests, as a 64 B one goes as one, but costs
 // the host's IOMMU no more translations than the 64 B one: the bytes move once per segment.
 TEST(payload_read_run, a_segment_is_translated_once_and_timed_per_request) {
-    test::run_two_sides(pair(), [](test::two_sides& t) {
+    test::run_two_sides(test::pair_options(), [](test::two_sides& t) {
         test::fill_pattern(t.a.cpu() + SRC, 2 * BIG, 3, 0);
         const host0_reads small = one_write(t, 1, 64, 0);
         const host0_reads big = one_write(t, 2, BIG, BIG);
@@ -73,7 +56,7 @@ TEST(payload_read_run, a_segment_is_translated_once_and_timed_per_request) {
 // A fault on the third request of a run (one that moves no data of its own) still fails the
 // WRITE before anything is sent: LOC_PROT_ERR, the remote buffer untouched (catalogue G2).
 TEST(payload_read_run, a_fault_on_a_later_request_fails_the_write) {
-    test::run_two_sides(pair(), [](test::two_sides& t) {
+    test::run_two_sides(test::pair_options(), [](test::two_sides& t) {
         test::fill_pattern(t.a.cpu() + SRC, 2 * BIG, 4, 0);
         // The reads of a 4 KiB WRITE other than its payload (its WQE's fetch).
         const host0_reads first = one_write(t, 1, BIG, 0);
@@ -85,7 +68,7 @@ TEST(payload_read_run, a_fault_on_a_later_request_fails_the_write) {
         cosim::fault_injector& faults = t.topo->host(0).rc.faults();
         ASSERT_TRUE(faults.arm(f));
         std::memset(t.b.cpu() + DST + BIG, 0, BIG);
-        ASSERT_EQ(t.post_send(t.a, write_wr(t, 2, BIG, BIG)), 0);
+        ASSERT_EQ(t.post_send(t.a, test::rdma_write(t, 2, SRC + BIG, DST + BIG, BIG)), 0);
         const spec::cqe* c = t.wait_wr(t.a, Q::send, 2);
         ASSERT_TRUE(c);
         EXPECT_EQ(c->status, static_cast<uint8_t>(spec::cqe_status::LOC_PROT_ERR))

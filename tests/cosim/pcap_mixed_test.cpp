@@ -169,8 +169,7 @@ TEST(pcap_mixed, tshark_decodes_a_mixed_rdma_run_as_roce) {
         << "tshark not found: install the Debian package tshark (./chio installs it)";
     const std::string path = ::testing::TempDir() + "chio_pcap_mixed.pcap";
     std::remove(path.c_str());
-    test::sides_options o;
-    o.kind = cosim::topology_kind::pair;
+    test::sides_options o = test::pair_options();
     o.mtu = spec::path_mtu::MTU_1024;
     o.pcap = path;
     const std::vector<step> script = {

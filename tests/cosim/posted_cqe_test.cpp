@@ -23,8 +23,7 @@ constexpr uint64_t N = 16;
 
 // The issue times of host 0's CQEs for N 64-byte WRITEs behind one doorbell, in ns.
 std::vector<double> cqe_times(uint32_t posted_writes_in_flight, uint32_t len, double& one_way_ns) {
-    test::sides_options o;
-    o.kind = cosim::topology_kind::pair;
+    test::sides_options o = test::pair_options();
     o.timing.posted_writes_in_flight = posted_writes_in_flight;
     std::vector<double> times;
     test::run_two_sides(o, [&](test::two_sides& t) {

@@ -64,8 +64,7 @@ void post_writes(test::two_sides& t, unsigned n) {
 }
 
 test::sides_options slow_pair() {
-    test::sides_options o;
-    o.kind = cosim::topology_kind::pair;
+    test::sides_options o = test::pair_options();
     o.link.latency_ns = 20000;  // ACKs come back 40 us after each request
     o.timeout = 8;              // 1 ms: a retransmit timer left running fires within the check
     o.retry_cnt = 1;

@@ -17,12 +17,6 @@ using op = spec::wqe_opcode;
 
 constexpr uint64_t SRC = 0, DST = 128 << 10;
 
-test::sides_options pair() {
-    test::sides_options o;
-    o.kind = cosim::topology_kind::pair;
-    return o;
-}
-
 // READ `len` bytes of b's buffer at SRC + id * len into a's at DST + id * len.
 drv::send_wr read_wr(test::two_sides& t, uint64_t id, uint32_t len) {
     drv::send_wr w;
@@ -71,7 +65,7 @@ double ns_per_further_read(test::two_sides& t, uint64_t seed) {
 // a time, the responder waited out each READ's round trip and then its serialization: measured
 // 1014 ns per further READ before response_queue.cpp, 386 ns with it.)
 TEST(read_response, reads_overlap_across_requests) {
-    test::run_two_sides(pair(), [](test::two_sides& t) {
+    test::run_two_sides(test::pair_options(), [](test::two_sides& t) {
         EXPECT_LT(ns_per_further_read(t, 11), cosim::pcie_link_params{}.read_rtt_base_ns);
     });
 }
@@ -81,7 +75,7 @@ TEST(read_response, reads_overlap_across_requests) {
 // the previous response to leave and then for its own reads, more than a round trip each. Every
 // READ still completes once, with its data, and nothing is retransmitted.
 TEST(read_response, reads_beyond_the_responders_resources_wait_their_turn) {
-    test::sides_options o = pair();
+    test::sides_options o = test::pair_options();
     o.max_dest_rd_atomic = 1;
     test::run_two_sides(o, [](test::two_sides& t) {
         EXPECT_GT(ns_per_further_read(t, 14), cosim::pcie_link_params{}.read_rtt_base_ns);
@@ -92,7 +86,7 @@ TEST(read_response, reads_beyond_the_responders_resources_wait_their_turn) {
 // has come from host memory, and its ACK waits behind the READ response. An ACK that passed it
 // would leave the WRITE unacknowledged behind the READ until the requester's timeout.
 TEST(read_response, an_ack_never_passes_a_read_response) {
-    test::run_two_sides(pair(), [](test::two_sides& t) {
+    test::run_two_sides(test::pair_options(), [](test::two_sides& t) {
         constexpr uint32_t LEN = 64 << 10;
         test::fill_pattern(t.b.cpu() + SRC, LEN, 12, 0);
         test::fill_pattern(t.a.cpu() + SRC, 256, 13, 0);

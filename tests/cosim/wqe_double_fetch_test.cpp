@@ -23,8 +23,7 @@ constexpr uint64_t SRC = 0, BIG_DST = 64 << 10, DST = 160 << 10, ALT = 192 << 10
 constexpr uint32_t BIG = 32 << 10, LEN = 512;
 
 test::sides_options slow_pair() {
-    test::sides_options o;
-    o.kind = cosim::topology_kind::pair;
+    test::sides_options o = test::pair_options();
     o.link.latency_ns = 20000;
     return o;
 }

@@ -18,8 +18,7 @@ constexpr uint64_t SRC = 0, DST = 64 << 10;
 constexpr uint32_t LEN = 512;  // one payload read request (MRRS) per WQE
 
 test::sides_options pair(uint32_t wqes_per_fetch = model::qp_engine_timing{}.wqes_per_fetch) {
-    test::sides_options o;
-    o.kind = cosim::topology_kind::pair;
+    test::sides_options o = test::pair_options();
     o.timing.wqes_per_fetch = wqes_per_fetch;
     return o;
 }

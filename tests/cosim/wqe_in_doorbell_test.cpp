@@ -20,22 +20,8 @@ constexpr uint64_t SRC = 0, DST = 64 << 10;
 constexpr uint32_t LEN = 512;
 constexpr size_t WQE = sizeof(spec::send_wqe);
 
-test::sides_options pair() {
-    test::sides_options o;
-    o.kind = cosim::topology_kind::pair;
-    return o;
-}
-
 drv::send_wr write_wr(test::two_sides& t, uint64_t id, uint64_t src, uint64_t dst) {
-    drv::send_wr w;
-    w.wr_id = id;
-    w.opcode = op::RDMA_WRITE;
-    w.flags = spec::wqe_flags::SIGNALED;
-    w.sg_list[0] = {t.a.addr(src), LEN, t.a.lkey};
-    w.num_sge = 1;
-    w.remote_addr = t.b.addr(dst);
-    w.rkey = t.b.rkey;
-    return w;
+    return test::rdma_write(t, id, src, dst, LEN);
 }
 
 const cosim::pcie_link& link0(test::two_sides& t) { return t.topo->host(0).rc.link(); }
@@ -52,7 +38,7 @@ void block_for(uint8_t (&b)[WQE + 8], const spec::send_wqe& w, uint32_t qpn, uin
 }
 
 TEST(wqe_in_doorbell, each_write_skips_its_wqe_fetch_and_completes) {
-    test::run_two_sides(pair(), [](test::two_sides& t) {
+    test::run_two_sides(test::pair_options(), [](test::two_sides& t) {
         constexpr int N = 8;
         test::fill_pattern(t.a.cpu() + SRC, LEN * 2 * N, 3, 0);
         // First by SQ_DB: a WQE read and a payload read per message.
@@ -85,7 +71,7 @@ TEST(wqe_in_doorbell, each_write_skips_its_wqe_fetch_and_completes) {
 }
 
 TEST(wqe_in_doorbell, the_device_acts_on_the_copy_in_the_page_not_on_the_ring) {
-    test::run_two_sides(pair(), [](test::two_sides& t) {
+    test::run_two_sides(test::pair_options(), [](test::two_sides& t) {
         test::fill_pattern(t.a.cpu() + SRC, LEN, 4, 0);
         ASSERT_EQ(t.a.qp->post_send(write_wr(t, 1, SRC, DST), false), 0);
         t.tracker.posted(t.a.qp->qpn(), Q::send, 1);
@@ -108,7 +94,7 @@ TEST(wqe_in_doorbell, the_device_acts_on_the_copy_in_the_page_not_on_the_ring) {
 }
 
 TEST(wqe_in_doorbell, a_torn_burst_rings_but_the_wqe_is_fetched_from_the_ring) {
-    test::run_two_sides(pair(), [](test::two_sides& t) {
+    test::run_two_sides(test::pair_options(), [](test::two_sides& t) {
         test::fill_pattern(t.a.cpu() + SRC, LEN, 5, 0);
         ASSERT_EQ(t.a.qp->post_send(write_wr(t, 1, SRC, DST), false), 0);
         t.tracker.posted(t.a.qp->qpn(), Q::send, 1);
@@ -132,7 +118,7 @@ TEST(wqe_in_doorbell, a_torn_burst_rings_but_the_wqe_is_fetched_from_the_ring) {
 }
 
 TEST(wqe_in_doorbell, writes_the_window_cannot_take_are_refused_and_ring_nothing) {
-    test::run_two_sides(pair(), [](test::two_sides& t) {
+    test::run_two_sides(test::pair_options(), [](test::two_sides& t) {
         auto& io = dynamic_cast<cosim::sc_bus&>(t.a.dev->io());
         const uint64_t win = t.a.qp->doorbell_page() + spec::bar0::WQE_DB_OFFSET;
         const uint64_t dbs = t.topo->host(0).adapter.counters().doorbells;

@@ -331,4 +331,25 @@ inline void fill_pattern(uint8_t* p, uint32_t len, uint64_t seed, uint64_t i) {
     }
 }
 
+// The pair topology with every other option at its default.
+inline sides_options pair_options() {
+    sides_options o;
+    o.kind = cosim::topology_kind::pair;
+    return o;
+}
+
+// A signaled RDMA WRITE of len bytes from side a's buffer at offset src to side b's at dst.
+inline drv::send_wr rdma_write(const two_sides& t, uint64_t id, uint64_t src, uint64_t dst,
+                               uint32_t len) {
+    drv::send_wr w;
+    w.wr_id = id;
+    w.opcode = spec::wqe_opcode::RDMA_WRITE;
+    w.flags = spec::wqe_flags::SIGNALED;
+    w.sg_list[0] = {t.a.addr(src), len, t.a.lkey};
+    w.num_sge = 1;
+    w.remote_addr = t.b.addr(dst);
+    w.rkey = t.b.rkey;
+    return w;
+}
+
 }  // namespace chio::test
